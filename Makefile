@@ -1,0 +1,41 @@
+# Every target bootstraps .venv from the hash-pinned lock files on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.specship-installed
+
+.PHONY: demo test lint bench lock clean
+
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Specship needs Python 3.11 or newer: set PYTHON=python3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/python -m bot demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/zizmor --offline --no-progress .github/workflows examples/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/check-jsonschema --schemafile docs/specship.schema.json examples/taskboard/.github/specship.yml
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+# Regenerate the lock files (needs uv; not part of the bootstrap).
+lock:
+	uv pip compile --universal --python-version 3.11 --generate-hashes -q requirements.in -o requirements.lock
+	uv pip compile --universal --python-version 3.11 --generate-hashes -q requirements-dev.in -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .specship

@@ -1,0 +1,119 @@
+"""Composition root and CLI: run | plan | local | demo | check | specs | schema."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+from bot.exceptions import FatalError
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 1
+EXIT_BUG = 3
+EXIT_CANCELLED = 130
+
+BUG_HINT = (
+    "This is a bug in Specship, not in your repository. Please report it at "
+    "https://github.com/specship/specship/issues with the log of this step "
+    "(secrets are already redacted)."
+)
+
+# name -> (module:function, one-line help). Modules are imported only when their command runs,
+# so `--help` never pays for anthropic, PyGithub or the gates.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("bot.cli_run:main", "Handle the GitHub event of this workflow run (inside Actions)."),
+    "plan": ("bot.cli_plan:main", "Print, as JSON, the jobs the current event implies."),
+    "local": ("bot.cli_local:main", "Implement a feature on a local checkout (no GitHub)."),
+    "demo": ("bot.cli_local:demo", "Run the bundled taskboard example end to end, offline."),
+    "check": ("bot.cli_check:main", "Run the gates on a working tree; exit 1 on failure."),
+    "specs": ("bot.cli_specs:main", "Show features, readiness and what changed."),
+    "schema": ("bot.cli_schema:main", "Print the JSON Schema of .github/specship.yml."),
+}
+
+
+class Cancelled(BaseException):
+    """The runner cancelled the job (SIGTERM) or the user pressed Ctrl-C."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI; arguments live here so `--help` imports nothing heavy."""
+    parser = argparse.ArgumentParser(
+        prog="specship",
+        description="Turn Spec Kit specifications into tested, secure pull requests.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    cmds = {
+        name: sub.add_parser(name, help=help_, description=help_) for name, (_, help_) in COMMANDS.items()
+    }
+
+    cmds["run"].add_argument("--dry-run", action="store_true", help="decide and print, write nothing")
+    cmds["plan"].add_argument("--event-name", help="default: $GITHUB_EVENT_NAME")
+    cmds["plan"].add_argument("--event-path", help="default: $GITHUB_EVENT_PATH")
+    cmds["plan"].add_argument("--repo", default=".", help="checkout used for git diffs (default: .)")
+
+    for name in ("local", "demo"):
+        cmds[name].add_argument(
+            "--model",
+            help="'scripted:FILE' replays a scenario; default: Claude if ANTHROPIC_API_KEY is set",
+        )
+    cmds["local"].add_argument("--repo", default=".", help="the repository (default: .)")
+    cmds["local"].add_argument(
+        "--feature", required=True, help="feature folder name, e.g. 002-task-due-dates"
+    )
+    cmds["local"].add_argument("--base", help="base revision (default: HEAD)")
+
+    cmds["check"].add_argument("--repo", default=".", help="the repository (default: .)")
+    cmds["check"].add_argument(
+        "--base", help="base revision for the diff (default: merge base with the default branch)"
+    )
+    cmds["check"].add_argument("--feature", help="feature whose contracts to check")
+    cmds["check"].add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+
+    cmds["specs"].add_argument("--repo", default=".", help="the repository (default: .)")
+    cmds["specs"].add_argument("--json", action="store_true", help="machine-readable output")
+    cmds["specs"].add_argument("--since", metavar="REV", help="also report what changed since REV")
+    cmds["specs"].add_argument(
+        "--rev", default=None, help="read the specs at this revision (default: work tree)"
+    )
+    cmds["schema"].add_argument("--format", choices=("json", "markdown"), default="json")
+    return parser
+
+
+def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
+    module_name, func_name = target.split(":")
+    func: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module_name), func_name)
+    return func
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Cancelled(f"received signal {signum}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, run one command, and turn every way of ending into an exit code."""
+    from bot import actions
+
+    args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _resolve(COMMANDS[args.command][0])(args)
+    except FatalError as exc:
+        actions.fail(exc.cause, exc.fix)
+        return EXIT_USER_ERROR
+    except (Cancelled, KeyboardInterrupt):
+        actions.fail("The run was cancelled.", "Re-run the workflow or comment '/specship retry'.")
+        return EXIT_CANCELLED
+    except Exception as exc:  # the one place that turns a bug into exit 3 instead of a traceback
+        actions.bug(exc, BUG_HINT, show_traceback=bool(os.environ.get("SPECSHIP_DEBUG")))
+        return EXIT_BUG
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""User-facing errors and the agent's flow exceptions."""
+
+from __future__ import annotations
+
+
+class FatalError(Exception):
+    """A user mistake or an environment problem: states the cause and the fix; exits 1."""
+
+    def __init__(self, cause: str, fix: str) -> None:
+        super().__init__(f"{cause} {fix}".strip())
+        self.cause = cause
+        self.fix = fix
+
+
+class AgentStop(Exception):
+    """Base of the exceptions that end the agent loop; the message is the reason."""
+
+
+class Submitted(AgentStop):
+    """The model called submit_report with a valid report."""
+
+
+class NeedsClarification(AgentStop):
+    """The model asked 2-3 questions; the run stops until someone answers."""
+
+
+class LimitReached(AgentStop):
+    """A turn, cost or wall-time limit was hit; the work so far is kept."""
+
+
+class ModelRefused(AgentStop):
+    """The model declined the request (stop_reason refusal)."""
+
+
+class ModelTruncated(AgentStop):
+    """The model's output was cut off repeatedly or the context window was exceeded."""

@@ -1,0 +1,133 @@
+"""Read-only git queries (files at a revision, changed paths), run with repository hooks and filters off."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.exceptions import FatalError
+
+ZERO_SHA = "0" * 40
+
+# A hostile .git/config can name hooks, fsmonitor commands or filters that git would run for us;
+# these options make every git call ignore them.
+HARDENING: tuple[str, ...] = (
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "core.fsmonitor=false",
+    "-c", "core.untrackedCache=false",
+    "-c", "protocol.ext.allow=never",
+    "-c", "protocol.file.allow=user",
+    "-c", "core.sshCommand=false",
+    "-c", "diff.external=",
+    "-c", "core.pager=cat",
+)  # fmt: skip
+
+
+class GitError(Exception):
+    """A git command failed; carries its stderr."""
+
+
+def git_env() -> dict[str, str]:
+    """The environment for git: no system config, no prompts, no pager, a fixed locale."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_TERMINAL_PROMPT="0",
+        GIT_ASKPASS="",
+        SSH_ASKPASS="",
+        LC_ALL="C",
+        GIT_ATTR_NOSYSTEM="1",
+    )
+    return env
+
+
+def git(repo: Path, *args: str, input_bytes: bytes | None = None, timeout: float = 120) -> bytes:
+    """Run one hardened git command in `repo`; returns stdout, raises GitError on failure."""
+    argv = ["git", *HARDENING, *args]
+    try:
+        proc = subprocess.run(
+            argv,
+            cwd=repo,
+            input=input_bytes,
+            capture_output=True,
+            env=git_env(),
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise FatalError("git is not installed.", "Install git (2.30 or newer).") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} timed out after {timeout:g} s") from None
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip()
+        raise GitError(f"git {' '.join(args[:2])} failed: {message}")
+    return proc.stdout
+
+
+def is_repo(repo: Path) -> bool:
+    """True when `repo` is inside a git work tree."""
+    try:
+        return git(repo, "rev-parse", "--is-inside-work-tree").strip() == b"true"
+    except GitError:
+        return False
+
+
+def rev_parse(repo: Path, rev: str) -> str | None:
+    """The full SHA of a commit-ish, or None when it does not exist."""
+    try:
+        return git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+    except GitError:
+        return None
+
+
+def show_file(repo: Path, rev: str | None, path: str) -> bytes | None:
+    """The bytes of `path` at `rev` (None: the work tree); None when it does not exist there."""
+    if rev is None:
+        target = repo / path
+        return target.read_bytes() if target.is_file() else None
+    try:
+        return git(repo, "cat-file", "blob", f"{rev}:{path}")
+    except GitError:
+        return None
+
+
+def list_files(repo: Path, rev: str | None, prefix: str) -> list[str]:
+    """Repo-relative paths of the files under `prefix` at `rev` (None: tracked and untracked files)."""
+    prefix = prefix.rstrip("/")
+    if rev is None:
+        if not is_repo(repo):
+            root = repo / prefix
+            found = (p.relative_to(repo).as_posix() for p in root.rglob("*") if p.is_file())
+            return sorted(found) if root.is_dir() else []
+        out = git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", prefix)
+        names = {name for name in out.decode("utf-8", "replace").split("\0") if name}
+        return sorted(name for name in names if (repo / name).is_file())
+    try:
+        out = git(repo, "ls-tree", "-r", "-z", "--name-only", rev, "--", prefix)
+    except GitError:
+        return []
+    return sorted(name for name in out.decode("utf-8", "replace").split("\0") if name)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed path between two revisions: status is A, M, D or T."""
+
+    status: str
+    path: str
+
+
+def changed_paths(repo: Path, base: str, head: str | None) -> list[Change]:
+    """Paths changed from `base` to `head` (None: the work tree), renames split into D + A."""
+    if base == ZERO_SHA:
+        base = git(repo, "hash-object", "-t", "tree", "/dev/null").decode().strip()
+    revs = [base] if head is None else [base, head]
+    out = git(repo, "diff", "--no-renames", "--name-status", "-z", "--no-ext-diff", *revs, "--")
+    fields = out.decode("utf-8", "replace").split("\0")
+    changes = []
+    for status, path in zip(fields[0::2], fields[1::2], strict=False):
+        if status and path:
+            changes.append(Change(status[0], path))
+    return changes

@@ -1,0 +1,66 @@
+"""Redaction of token-shaped strings and known secret values from anything Specship prints or posts."""
+
+from __future__ import annotations
+
+import base64
+import re
+import urllib.parse
+
+REDACTED = "[REDACTED]"
+
+# Shapes of credentials that must never leave the orchestrator, whoever wrote them.
+TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),
+    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
+    re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{16,}"),
+    re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+    re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"(?i)\bx-access-token:[^@\s]+"),
+)
+
+_MIN_SECRET_LENGTH = 8
+
+
+def secret_forms(secret: str) -> list[str]:
+    """Every form in which a secret can leak: raw, stripped, URL-quoted and as git auth headers."""
+    value = secret.strip()
+    if len(value) < _MIN_SECRET_LENGTH:
+        return []
+    forms = {value, secret.rstrip("\r\n"), urllib.parse.quote(value, safe="")}
+    for user in ("x-access-token", "git", "oauth2"):
+        forms.add(base64.b64encode(f"{user}:{value}".encode()).decode())
+    forms.add(base64.b64encode(value.encode()).decode())
+    return sorted((f for f in forms if len(f) >= _MIN_SECRET_LENGTH), key=len, reverse=True)
+
+
+class Redactor:
+    """Replaces registered secrets (in all their forms) and token-shaped strings with a marker."""
+
+    def __init__(self, secrets: list[str] | None = None) -> None:
+        self._forms: list[str] = []
+        for secret in secrets or []:
+            self.add(secret)
+
+    def add(self, secret: str) -> list[str]:
+        """Register a secret; returns the new forms so the caller can mask them in the log."""
+        new = [form for form in secret_forms(secret) if form not in self._forms]
+        self._forms.extend(new)
+        self._forms.sort(key=len, reverse=True)
+        return new
+
+    def __call__(self, text: str) -> str:
+        for form in self._forms:
+            text = text.replace(form, REDACTED)
+        for pattern in TOKEN_PATTERNS:
+            text = pattern.sub(REDACTED, text)
+        return text
+
+    def contains_secret(self, text: str) -> bool:
+        """True when the text holds a registered secret form (used to fail closed before posting)."""
+        return any(form in text for form in self._forms)
+
+
+def redact(text: str) -> str:
+    """Redact token-shaped strings only (no registered secrets)."""
+    return Redactor()(text)

@@ -1,0 +1,77 @@
+"""Shared fixtures: the --run-live switch, real git repositories in temp dirs, the repo root."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-live",
+        action="store_true",
+        default=False,
+        help="also run tests that call the real GitHub or Anthropic API (needs tokens)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-live"):
+        return
+    skip = pytest.mark.skip(reason="live test: pass --run-live to call the real services")
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(skip)
+
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def run_git(repo: Path, *args: str) -> str:
+    """Run git in a test repository with a fixed identity; returns stdout."""
+    env = {**os.environ, **GIT_ENV, "HOME": str(repo.parent)}
+    done = subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: a real git repository in a temp dir, optionally seeded with files and committed."""
+
+    def make(files: dict[str, str | bytes] | None = None, name: str = "repo") -> Path:
+        repo = tmp_path / name
+        repo.mkdir()
+        run_git(repo, "init", "-q")
+        if files:
+            for rel, content in files.items():
+                target = repo / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(content, bytes):
+                    target.write_bytes(content)
+                else:
+                    target.write_text(content, encoding="utf-8")
+            run_git(repo, "add", "-A")
+            run_git(repo, "commit", "-q", "-m", "initial")
+        return repo
+
+    return make
