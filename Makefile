@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/zizmor --offline --no-progress .github/workflows examples/workflows
+	$(BIN)/zizmor --offline --no-progress .github/workflows/*.yml examples/workflows/*.yml action.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
 	$(BIN)/check-jsonschema --schemafile docs/specship.schema.json examples/taskboard/.github/specship.yml

@@ -68,8 +68,10 @@ class Runtime:
                         self._command(f"::add-mask::{escape_data(part)}")
 
     def info(self, message: str) -> None:
-        self.out.write(self.redact(message) + "\n")
-        self.out.flush()
+        """A log line: stdout in Actions (the log), stderr locally (stdout stays data)."""
+        stream = self.out if self.in_actions else self.err
+        stream.write(self.redact(message) + "\n")
+        stream.flush()
 
     def annotate(
         self,

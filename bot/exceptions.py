@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class FatalError(Exception):
     """A user mistake or an environment problem: states the cause and the fix; exits 1."""
@@ -19,9 +21,17 @@ class AgentStop(Exception):
 class Submitted(AgentStop):
     """The model called submit_report with a valid report."""
 
+    def __init__(self, report: dict[str, Any]) -> None:
+        super().__init__("the model submitted its report")
+        self.report = report
+
 
 class NeedsClarification(AgentStop):
     """The model asked 2-3 questions; the run stops until someone answers."""
+
+    def __init__(self, questions: list[str]) -> None:
+        super().__init__("the model asked for clarification:\n" + "\n".join(questions))
+        self.questions = questions
 
 
 class LimitReached(AgentStop):

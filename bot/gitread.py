@@ -131,3 +131,14 @@ def changed_paths(repo: Path, base: str, head: str | None) -> list[Change]:
         if status and path:
             changes.append(Change(status[0], path))
     return changes
+
+
+def diff(repo: Path, base: str, head: str | None, *paths: str) -> bytes:
+    """The unified diff from `base` to `head` (None: the work tree) of `paths`; no external or
+    textconv drivers, so a hostile .gitattributes cannot run commands."""
+    if base == ZERO_SHA:
+        base = git(repo, "hash-object", "-t", "tree", "/dev/null").decode().strip()
+    revs = [base] if head is None else [base, head]
+    return git(
+        repo, "diff", "--no-renames", "--no-ext-diff", "--no-textconv", "--no-color", *revs, "--", *paths
+    )

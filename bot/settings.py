@@ -68,7 +68,7 @@ class Settings:
     command_prefix: str = _value(
         "/specship", "Prefix of PR comment commands.", pattern=r"^/[a-z][a-z0-9-]{0,30}$"
     )
-    model: str = _value("claude-sonnet-4-5", "Claude model id.", pattern=r"^\S{3,100}$")
+    model: str = _value("claude-sonnet-4-6", "Claude model id.", pattern=r"^\S{3,100}$")
     provider: str = _value(
         "anthropic",
         "Where Claude runs: the Anthropic API, Amazon Bedrock or Google Vertex AI.",

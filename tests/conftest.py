@@ -75,3 +75,8 @@ def git_repo(tmp_path: Path) -> Callable[..., Path]:
         return repo
 
     return make
+
+
+# The HTTP emulators of GitHub and Anthropic, available to every test.
+from tests.fakes.anthropic_fixture import anthropic_api  # noqa: E402, F401
+from tests.fakes.github_fixture import gh, github_emu  # noqa: E402, F401

@@ -1,0 +1,43 @@
+"""What every command does first: load Settings and mask its secrets the moment they exist."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from bot import actions, settings
+from bot.events import Trigger, git_callables, load_event, parse_event
+from bot.settings import Settings
+
+SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+
+
+def load_settings(repo: Path | None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the inputs and the repository file, with every secret masked before use."""
+    env = os.environ if env is None else env
+    rt = actions.runtime()
+    for name in SECRET_ENV:
+        if env.get(name):
+            rt.mask(env[name])
+    for key in settings.KEYS.values():
+        if key.secret:
+            for var in settings.input_env_names(key):
+                if env.get(var):
+                    rt.mask(env[var])
+    return settings.load(env, repo_root=repo)
+
+
+def read_trigger(repo: Path, config: Settings, env: Mapping[str, str]) -> Trigger:
+    """The current event as a Trigger; push diffs come from the checkout in `repo`."""
+    name, payload = load_event(env)
+    diff, tree_has = git_callables(repo)
+    return parse_event(
+        name,
+        payload,
+        trigger_label=config.trigger_label,
+        command_prefix=config.command_prefix,
+        branch_prefix=config.branch_prefix,
+        diff=diff,
+        tree_has=tree_has,
+    )

@@ -1,0 +1,49 @@
+"""The gates' shared vocabulary: findings, results, and the verdict the harness (not the model) owns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "notice"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem a gate found, with its place in the repository when it has one."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    severity: Severity = "error"
+    rule: str = ""
+
+    @property
+    def location(self) -> str:
+        if self.file and self.line:
+            return f"{self.file}:{self.line}"
+        return self.file or ""
+
+    def render(self) -> str:
+        where = self.location
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """A gate's verdict: passed only when it found no error-level finding and could run."""
+
+    name: str
+    summary: str
+    findings: tuple[Finding, ...] = ()
+    ran: bool = True
+    seconds: float = 0.0
+    details: dict[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "error")
+
+    @property
+    def passed(self) -> bool:
+        return self.ran and not self.errors

@@ -1,0 +1,1 @@
+"""Business logic; every function is scoped to one authenticated user."""

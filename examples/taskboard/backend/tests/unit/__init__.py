@@ -1,0 +1,1 @@
+"""Tests of single functions and models, without HTTP."""
