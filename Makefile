@@ -1,5 +1,8 @@
 # Every target bootstraps .venv from the hash-pinned lock files on a fresh machine.
-PYTHON ?= python3
+# The sandbox runs generated code as an unprivileged user, which must be able to execute the
+# venv's interpreter: prefer the system Python (world-readable) over one under /root (pyenv).
+PYTHON ?= $(shell for p in /usr/bin/python3 /usr/local/bin/python3 python3; do \
+	$$p -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.specship-installed
@@ -7,7 +10,7 @@ STAMP := $(VENV)/.specship-installed
 .PHONY: demo test lint bench lock clean
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Specship needs Python 3.11 or newer: set PYTHON=python3.11")'
+	@test -n "$(PYTHON)" || { echo "Specship needs Python 3.11+ with the venv module: set PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +44,13 @@ def git_env() -> dict[str, str]:
     return env
 
 
-def git(repo: Path, *args: str, input_bytes: bytes | None = None, timeout: float = 120) -> bytes:
+def git(
+    repo: Path,
+    *args: str,
+    input_bytes: bytes | None = None,
+    timeout: float = 120,
+    extra_env: dict[str, str] | None = None,
+) -> bytes:
     """Run one hardened git command in `repo`; returns stdout, raises GitError on failure."""
     argv = ["git", *HARDENING, *args]
     try:
@@ -52,7 +59,7 @@ def git(repo: Path, *args: str, input_bytes: bytes | None = None, timeout: float
             cwd=repo,
             input=input_bytes,
             capture_output=True,
-            env=git_env(),
+            env={**git_env(), **(extra_env or {})},
             timeout=timeout,
             check=False,
         )
@@ -142,3 +149,39 @@ def diff(repo: Path, base: str, head: str | None, *paths: str) -> bytes:
     return git(
         repo, "diff", "--no-renames", "--no-ext-diff", "--no-textconv", "--no-color", *revs, "--", *paths
     )
+
+
+def worktree_diff(repo: Path, base: str, paths: tuple[str, ...] = ()) -> str:
+    """Unified diff from `base` to the work tree, new untracked files included (binary as a stub)."""
+    with tempfile.TemporaryDirectory(prefix="specship-index-") as tmp:
+        index = Path(tmp) / "index"
+        env_extra = {"GIT_INDEX_FILE": str(index)}
+        git(repo, "read-tree", base, extra_env=env_extra)
+        git(repo, "add", "-A", "--", *(paths or (".",)), extra_env=env_extra)
+        out = git(
+            repo,
+            "diff",
+            "--cached",
+            "--no-renames",
+            "--no-ext-diff",
+            "--no-color",
+            "--no-textconv",
+            base,
+            "--",
+            *paths,
+            extra_env=env_extra,
+        )
+    return out.decode("utf-8", "replace")
+
+
+def worktree_changes(repo: Path, base: str) -> list[Change]:
+    """Like changed_paths(base, work tree), but new untracked files count as added."""
+    with tempfile.TemporaryDirectory(prefix="specship-index-") as tmp:
+        env_extra = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git(repo, "read-tree", base, extra_env=env_extra)
+        git(repo, "add", "-A", "--", ".", extra_env=env_extra)
+        out = git(
+            repo, "diff", "--cached", "--no-renames", "--name-status", "-z", base, "--", extra_env=env_extra
+        )
+    fields = out.decode("utf-8", "replace").split("\0")
+    return [Change(s[0], p) for s, p in zip(fields[0::2], fields[1::2], strict=False) if s and p]

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 Severity = Literal["error", "warning", "notice"]
 
@@ -47,3 +51,17 @@ class GateResult:
     @property
     def passed(self) -> bool:
         return self.ran and not self.errors
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """What every gate gets: the work tree, the base revision of the change, settings, feature."""
+
+    repo: Path
+    base: str | None
+    settings: Settings
+    feature: str | None = None
+
+    @property
+    def app_dir(self) -> Path:
+        return (self.repo / self.settings.app_directory).resolve()
