@@ -52,7 +52,7 @@ SUBMIT_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "properties": {
-                    "id": {"type": "string"},
+                    "id": {"type": "string", "description": "Scenario key, e.g. US1-AS2."},
                     "criterion": {"type": "string"},
                     "tests": _STR_LIST,
                 },
