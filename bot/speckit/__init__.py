@@ -1,0 +1,1 @@
+"""Spec Kit reader internals; import the public API from `bot.specs`."""
