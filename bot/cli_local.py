@@ -17,6 +17,7 @@ from bot.cli_common import load_settings
 from bot.exceptions import FatalError
 from bot.model import AnthropicModel, Ledger, check_max_tokens, needs_streaming, price_for
 from bot.pipeline import GateRunner, Outcome, Pipeline, default_gates, feature_prompt, load_ready_feature
+from bot.prbody import build_body
 from bot.settings import Settings
 from bot.transcript import Transcript
 
@@ -156,11 +157,16 @@ def run_local(repo: Path, feature_name: str, model_spec: str | None, base_rev: s
         # Work is never thrown away: whatever stopped the run, the edits so far are committed.
         commit_all(repo, settings, f"Specship: WIP on {feature.name} (stopped)")
         raise
-    head = commit_all(repo, settings, f"Specship: implement {feature.name}")
+    commit_all(repo, settings, f"Specship: implement {feature.name}")
     if outcome.conclusion == "success":
         tick(repo, feature, settings)
     body_path = out / "pr.md"
-    body_path.write_text(_body(repo, outcome, base, head), encoding="utf-8")
+    final = gitread.rev_parse(repo, "HEAD") or base
+    body = build_body(
+        repo, outcome, feature, base=base, head=final, redactor=actions.runtime().redact,
+        app_directory=settings.app_directory,
+    )  # fmt: skip
+    body_path.write_text(body, encoding="utf-8")
     _print_result(branch, outcome, body_path, out / "transcript.jsonl", progress.finish())
     return 0 if outcome.conclusion == "success" else 1
 
@@ -179,15 +185,6 @@ def tick(repo: Path, feature: specs.Feature, settings: Settings) -> None:
 
 def _gate_runner() -> GateRunner:
     return default_gates
-
-
-def _body(repo: Path, outcome: Outcome, base: str, head: str | None) -> str:
-    lines = [f"# {outcome.feature}: {outcome.conclusion}", ""]
-    if outcome.report:
-        lines.append(str(outcome.report.get("summary", "")))
-    for gate in outcome.gates:
-        lines.append(f"- {gate.name}: {'passed' if gate.passed else 'FAILED'} — {gate.summary}")
-    return "\n".join(lines) + "\n"
 
 
 def _print_result(

@@ -9,10 +9,12 @@ WRITE_ROLES = frozenset({"admin", "maintain", "write"})
 
 REFUSED_PERMISSION = (
     "@{login} Specship only acts for people with write access to this repository "
-    "(your permission is `{permission}`). Ask a maintainer to add the `{label}` label or to comment the command."
+    "(your permission is `{permission}`). Ask a maintainer to add the `{label}` label "
+    "or to comment the command."
 )
 REFUSED_BOT = (
-    "Specship ignores `{login}`: bots may not trigger it unless they are listed in the `allowed-bots` setting."
+    "Specship ignores `{login}`: bots may not trigger it unless they are listed in the "
+    "`allowed-bots` setting."
 )
 
 

@@ -273,3 +273,15 @@ def hardened_env(repo: Path, extra: list[tuple[str, str]] | None = None) -> dict
         "GIT_NO_REPLACE_OBJECTS": "1",
         **config_env(pairs),
     }
+
+
+def numstat(repo: Path, base: str, head: str) -> list[tuple[int | None, int | None, str]]:
+    """`git diff --numstat` rows (added, deleted, path); binary files count as None."""
+    out = git(repo, "diff", "--numstat", "-z", "--no-renames", "--no-ext-diff", base, head, "--")
+    rows = []
+    for record in out.decode("utf-8", "replace").split("\0"):
+        if not record:
+            continue
+        added, deleted, path = record.split("\t", 2)
+        rows.append((None if added == "-" else int(added), None if deleted == "-" else int(deleted), path))
+    return rows

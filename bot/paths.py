@@ -1,4 +1,4 @@
-"""Workspace path confinement for the file tools: relative paths only, no escapes, protected paths."""
+"""Path confinement for the file tools: relative paths only, no escapes, protected paths."""
 
 from __future__ import annotations
 
@@ -210,7 +210,7 @@ class Workspace:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            raise PathRefused(f"{path!r} is not UTF-8 text; the file tools edit text only") from None
+            raise PathRefused(f"{path!r} is not UTF-8 text; the tools edit only text") from None
 
     def write_text(self, path: str, text: str) -> Path:
         """Write `text` as UTF-8, creating parent directories; no symlink is ever followed."""

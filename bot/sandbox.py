@@ -1,4 +1,4 @@
-"""The one subprocess boundary: argv only, uid drop, env allow-list, process groups, timeouts, caps."""
+"""The one subprocess boundary: argv only, uid drop, env allow-list, process groups, caps."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import tempfile
 import threading
 import time
 import urllib.parse
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +31,9 @@ uid 10001, else nobody) with no supplementary groups and umask 077, in a new ses
 group, with an allow-listed environment and a throwaway HOME/TMPDIR. The kernel then refuses it
 /proc/<orchestrator>/environ and /proc/1/environ (another uid), .git/ is mode 0700, RUNNER_TEMP,
 the GITHUB_ENV/PATH/OUTPUT/STEP_SUMMARY/STATE files and (in Actions) HOME are made private, and
-the work tree is read-only to it. On timeout the process group is killed; afterwards whatever is
-left in its session (and, for a dedicated uid, every process of that uid) is killed.
+the work tree is read-only to it - once strip_persisted_credentials and
+prepare_workspace_for_sandbox have run. On timeout the process group is killed; afterwards
+whatever is left in its session (and, for a dedicated uid, every process of that uid) is killed.
 Not isolated even as root: the network (no namespace), world-readable files elsewhere on the
 machine, CPU and memory (no cgroup or rlimit), setuid programs in the image, and - when the
 sandbox user is the shared `nobody` - a daemon that left the session with setsid.
@@ -92,7 +92,7 @@ def sandbox_user(name: str | None = None) -> SandboxUser:
             "existing unprivileged user.",
         )
     if user.uid == 0 or user.gid == 0:
-        raise FatalError(f"The sandbox user {user.name} is root.", "Configure an unprivileged user.")
+        raise FatalError(f"The sandbox user {user.name} is root.", "Configure another user.")
     return user
 
 
@@ -233,7 +233,7 @@ def _sweep(sid: int, uid: int | None) -> None:
 
 
 def check_env_extras(extras: Mapping[str, str], environ: Mapping[str, str] | None = None) -> None:
-    """Raise ValueError for an extra a sandboxed child must not get (a credential, a runner file)."""
+    """Raise ValueError for an extra no sandboxed child may get (a credential, a runner file)."""
     environ = os.environ if environ is None else environ
     secrets = {v for k, v in environ.items() if len(v) >= 8 and _SECRET_NAME.search(k)}
     for name, value in extras.items():
@@ -258,6 +258,8 @@ def sandbox_env(
         "PYTHONUNBUFFERED": "1",
         "PYTHONNOUSERSITE": "1",
         "CI": "true",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
         "HOME": str(home),
         "TMPDIR": str(tmp),
         "TMP": str(tmp),
@@ -367,7 +369,7 @@ def _launch(
         )
     except OSError as exc:
         code = 127 if isinstance(exc, FileNotFoundError) else 126
-        message = f"[could not start {args[0]!r}: {exc.strerror or exc}]"
+        message = f"[could not start {args[0]!r} in {cwd}: {exc.strerror or exc}]"
         return ProcessResult(args, code, message, False, 0.0, 0, limits.timeout)
     if proc.stdout is None:  # pragma: no cover - stdout=PIPE always sets it
         raise RuntimeError("no output pipe")
@@ -382,6 +384,10 @@ def _launch(
         _signal_group(proc.pid, signal.SIGTERM)
         if not _wait_exit(proc.pid, time.monotonic() + TERM_GRACE_S):
             _signal_group(proc.pid, signal.SIGKILL)
+            # Also by pid, in case the leader moved itself to another group; it is not reaped
+            # yet, so the pid is still ours.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
             _wait_exit(proc.pid, time.monotonic() + 5)
     # The leader is a zombie now, so its pid cannot name another group yet: clear the group.
     _signal_group(proc.pid, signal.SIGKILL)
@@ -445,8 +451,9 @@ def prepare_workspace_for_sandbox(
         if ".git" in dirs or ".git" in files:
             if ".git" in dirs:
                 dirs.remove(".git")
-            if _private(here / ".git", who):
-                hidden.append(str(here / ".git"))
+            for private in {here / ".git", _git_dir(here)}:
+                if _private(private, who):
+                    hidden.append(str(private))
         for name in [*files, "."]:
             item = here / name
             info = item.lstat()
@@ -492,23 +499,38 @@ def _git_config(config: Path, *args: str) -> str:
     return out.decode("utf-8", "surrogateescape")
 
 
-def strip_persisted_credentials(repo: Path) -> list[str]:
-    """Remove checkout credentials (http.*.extraheader, tokens in remote URLs) from the repo's
-    git config and every file it includes; returns the names removed, never the values."""
-    dot_git = repo / ".git"
+def _git_dir(work_tree: Path) -> Path:
+    """The git directory of a work tree, following the `gitdir:` file of linked worktrees."""
+    dot_git = work_tree / ".git"
     if dot_git.is_file():
         pointer = dot_git.read_text(encoding="utf-8").strip().removeprefix("gitdir:").strip()
-        dot_git = (repo / pointer).resolve()
+        return (work_tree / pointer).resolve()
+    return dot_git
+
+
+def strip_persisted_credentials(repo: Path) -> list[str]:
+    """Remove checkout credentials from the repo's git config files; returns names, never values.
+
+    Covers http.*.extraheader in any URL-scoped spelling and tokens inside remote URLs, in the
+    main config, worktree configs, submodule configs and every file they include or includeIf
+    (actions/checkout v4+ puts the header in an included file under RUNNER_TEMP).
+    """
+    git_dir = _git_dir(repo)
+    common = git_dir
+    if (git_dir / "commondir").is_file():
+        common = (git_dir / (git_dir / "commondir").read_text(encoding="utf-8").strip()).resolve()
+    starts = [d / name for d in {git_dir, common} for name in ("config", "config.worktree")]
+    starts += (common / "modules").glob("**/config")
     removed: list[str] = []
-    pending, seen = [dot_git / "config"], set()
+    pending, seen = starts, set()
     while pending:
         config = Path(os.path.realpath(pending.pop()))
         if config in seen or not config.is_file():
             continue
         seen.add(config)
         label = os.path.relpath(config, repo) if config.is_relative_to(repo.resolve()) else config
-        names = dict.fromkeys(n for n in _git_config(config, "-z", "--name-only", "--list")
-                              .split("\0") if n)  # fmt: skip
+        listing = _git_config(config, "-z", "--name-only", "--list")
+        names = dict.fromkeys(name for name in listing.split("\0") if name)
         for name in names:
             low = name.lower()
             if low.startswith("http.") and low.endswith(".extraheader"):
@@ -537,16 +559,11 @@ def _without_userinfo(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
-def relay(text: str) -> str:
-    """Wrap untrusted output so the Actions runner acts on none of its workflow commands."""
-    token = uuid.uuid4().hex
-    while token in text:
-        token = uuid.uuid4().hex
-    body = text if text.endswith("\n") else text + "\n"
-    return f"::stop-commands::{token}\n{body}::{token}::\n"
-
-
-_NODE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*(?:(?:::[A-Za-z_][A-Za-z0-9_]*)+(?:\[[^\x00\r\n]*\])?)?")
+# A path, then optional ::Class::test parts, then an optional [parametrization] of any text.
+_NODE_ID = re.compile(
+    r"[A-Za-z0-9_][A-Za-z0-9_./-]*"
+    r"(?:(?:::[A-Za-z_][A-Za-z0-9_]*)+(?:\[[^\x00\r\n]*\])?)?",
+)
 MAX_NODE_IDS = 200
 
 
@@ -563,13 +580,18 @@ def check_node_id(node_id: str) -> str:
     if "=" in path:
         raise ArgvRefused(f"{node_id!r} looks like an option value (it has '='): {fixed}")
     if len(node_id) > 1000 or not _NODE_ID.fullmatch(node_id):
-        raise ArgvRefused(f"{node_id!r} is not a test node id such as 'tests/test_x.py::test_y[param]'")
+        example = "tests/test_x.py::test_y[param]"
+        raise ArgvRefused(f"{node_id!r} is not a test node id such as {example!r}")
     if ".." in path.split("/"):
         raise ArgvRefused(f"{node_id!r} leaves the repository: use a path from the project root")
     return node_id
 
 
-def pytest_argv(node_ids: Sequence[str], junit_xml: Path, python: str = sys.executable) -> list[str]:
+def pytest_argv(
+    node_ids: Sequence[str],
+    junit_xml: Path,
+    python: str = sys.executable,
+) -> list[str]:
     """The fixed pytest command line; model-supplied node ids only ever follow `--`."""
     if isinstance(node_ids, str):
         raise TypeError("node_ids must be a sequence of node ids, not one string")

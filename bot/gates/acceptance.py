@@ -19,6 +19,32 @@ def scenario_key(text: str) -> str | None:
     return f"US{int(match.group(1))}-{int(match.group(2))}" if match else None
 
 
+def outcome_of(node: str, outcomes: Mapping[str, str]) -> str:
+    """The JUnit outcome of a node id (a parametrized or class node aggregates its cases); else "not run"."""
+    node = node.strip()
+    if node in outcomes:
+        return outcomes[node]
+    found = [result for key, result in outcomes.items() if _same_test(node, key)]
+    if not found:
+        return "not run"
+    for bad in ("error", "failed", "skipped"):
+        if bad in found:
+            return bad
+    return "passed"
+
+
+def _same_test(node: str, key: str) -> bool:
+    def direct(n: str, k: str) -> bool:
+        return k == n or k.startswith((n + "::", n + "["))
+
+    node_file, key_file = node.split("::", 1)[0], key.split("::", 1)[0]
+    if node_file.endswith("/" + key_file):
+        node = node[len(node_file) - len(key_file) :]
+    elif key_file.endswith("/" + node_file):
+        key = key[len(key_file) - len(node_file) :]
+    return direct(node, key)
+
+
 def gate(spec: Spec | None, report: Mapping[str, Any] | None, outcomes: Mapping[str, str]) -> GateResult:
     """Judge the model's acceptance criteria against the spec's scenarios and the JUnit outcomes."""
     if report is None:
@@ -34,9 +60,10 @@ def gate(spec: Spec | None, report: Mapping[str, Any] | None, outcomes: Mapping[
         if not tests:
             findings.append(Finding(f"criterion {label!r} names no test that proves it"))
             continue
-        bad = [t for t in tests if outcomes.get(t) != "passed"]
+        bad = [t for t in tests if outcome_of(t, outcomes) != "passed"]
         for node in bad:
-            state = outcomes.get(node, "not run (no such test in the JUnit report)")
+            state = outcome_of(node, outcomes)
+            state = "not run (no such test in the JUnit report)" if state == "not run" else state
             findings.append(Finding(f"criterion {label!r}: {node} {state}"))
         proven += not bad
     if spec is not None:

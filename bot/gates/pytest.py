@@ -113,11 +113,11 @@ def run_tests(
         result = sandbox.run(argv, cwd=cwd, timeout=timeout, isolate=True)
         outcomes: dict[str, str] = {}
         messages: dict[str, str] = {}
-        if junit.is_file() and 0 < junit.stat().st_size <= MAX_JUNIT_BYTES:
-            try:
-                outcomes, messages = parse_junit(junit.read_bytes(), cwd)
-            except ET.ParseError:
-                outcomes = {}
+        try:
+            # the sandbox wrote this file: no symlinks followed, size capped
+            outcomes, messages = parse_junit(sandbox.read_untrusted_file(junit, MAX_JUNIT_BYTES), cwd)
+        except (OSError, ValueError, ET.ParseError):
+            outcomes = {}
     return TestRun(
         result.returncode, outcomes, result.output, result.timed_out, time.monotonic() - started, messages
     )
