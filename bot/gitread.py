@@ -155,7 +155,8 @@ def worktree_diff(repo: Path, base: str, paths: tuple[str, ...] = ()) -> str:
     """Unified diff from `base` to the work tree, new untracked files included (binary as a stub)."""
     with tempfile.TemporaryDirectory(prefix="specship-index-") as tmp:
         index = Path(tmp) / "index"
-        env_extra = {"GIT_INDEX_FILE": str(index)}
+        # `add -A` would run a filter planted in the repo's config: neutralise it like a write
+        env_extra = {**hardened_env(repo), "GIT_INDEX_FILE": str(index)}
         git(repo, "read-tree", base, extra_env=env_extra)
         git(repo, "add", "-A", "--", *(paths or (".",)), extra_env=env_extra)
         out = git(
@@ -177,7 +178,7 @@ def worktree_diff(repo: Path, base: str, paths: tuple[str, ...] = ()) -> str:
 def worktree_changes(repo: Path, base: str) -> list[Change]:
     """Like changed_paths(base, work tree), but new untracked files count as added."""
     with tempfile.TemporaryDirectory(prefix="specship-index-") as tmp:
-        env_extra = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        env_extra = {**hardened_env(repo), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         git(repo, "read-tree", base, extra_env=env_extra)
         git(repo, "add", "-A", "--", ".", extra_env=env_extra)
         out = git(
@@ -277,7 +278,11 @@ def hardened_env(repo: Path, extra: list[tuple[str, str]] | None = None) -> dict
 
 def numstat(repo: Path, base: str, head: str) -> list[tuple[int | None, int | None, str]]:
     """`git diff --numstat` rows (added, deleted, path); binary files count as None."""
-    out = git(repo, "diff", "--numstat", "-z", "--no-renames", "--no-ext-diff", base, head, "--")
+    if base == ZERO_SHA:
+        base = git(repo, "hash-object", "-t", "tree", "/dev/null").decode().strip()
+    out = git(
+        repo, "diff", "--numstat", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", base, head, "--"
+    )
     rows = []
     for record in out.decode("utf-8", "replace").split("\0"):
         if not record:

@@ -141,8 +141,10 @@ def format_gates(results: Sequence[GateResult]) -> str:
 
 
 def default_gates(ctx: GateContext) -> list[GateResult]:
-    """The pytest gate alone; bot.gates.run.run_all adds the others when they are present."""
-    return [pytest_gate.gate(ctx.repo, ctx.settings.test_command, ctx.settings.app_directory, ctx.base)]
+    """Every gate (pytest, security, fastapi_auth, contracts, guard)."""
+    from bot.gates.run import run_all
+
+    return run_all(ctx)
 
 
 @dataclass

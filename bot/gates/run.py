@@ -5,28 +5,47 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bot.gates import Finding, GateContext, GateResult
+from bot.gates import Finding, GateContext, GateResult, contracts, fastapi_auth, guard, probe, security
 from bot.gates import pytest as pytest_gate
 
 ORDER = ("pytest", "security", "fastapi_auth", "contracts", "guard")
 
 
-def _pytest(ctx: GateContext) -> GateResult:
-    return pytest_gate.gate(ctx.repo, ctx.settings.test_command, ctx.settings.app_directory, ctx.base)
+def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]:
+    """All gates (or the named ones); the app is imported once for the auth and contract gates."""
+    info: list[probe.AppInfo] = []
 
+    def app_info() -> probe.AppInfo:
+        if not info:
+            info.append(probe.load_app_info(ctx))
+        return info[0]
 
-def run_all(ctx: GateContext) -> list[GateResult]:
-    """All gates; each result carries its own timing."""
-    gates: list[tuple[str, Callable[[GateContext], GateResult]]] = [("pytest", _pytest)]
+    gates: dict[str, Callable[[], GateResult]] = {
+        "pytest": lambda: pytest_gate.gate(
+            ctx.repo, ctx.settings.test_command, ctx.settings.app_directory, ctx.base
+        ),
+        "security": lambda: security.gate(ctx),
+        "fastapi_auth": lambda: fastapi_auth.gate(ctx, app_info()),
+        "contracts": lambda: contracts.gate(ctx, app_info().openapi),
+        "guard": lambda: guard.gate(ctx),
+    }
     results = []
-    for name, gate in gates:
+    for name in only:
         started = time.monotonic()
         try:
-            result = gate(ctx)
+            result = gates[name]()
         except (OSError, ValueError) as exc:
             result = GateResult(
                 name, f"could not run: {exc}", (Finding(f"{name} could not run: {exc}"),), ran=False
             )
+        if not result.seconds:
+            result = GateResult(
+                result.name,
+                result.summary,
+                result.findings,
+                result.ran,
+                time.monotonic() - started,
+                result.details,
+            )
         results.append(result)
-        _ = time.monotonic() - started
     return results

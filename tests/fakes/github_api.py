@@ -26,6 +26,7 @@ from tests.fakes.github_faults import (
     RecordedRequest,
     error_body,
 )
+from tests.fakes.github_graphql import GraphQLHandlers
 from tests.fakes.github_handlers import Handlers
 from tests.fakes.github_render import Renderer
 from tests.fakes.github_routes import PAGINATED, ApiError, Ctx, Reply, match
@@ -71,7 +72,7 @@ class GitHubEmulator:
         server.daemon_threads = True
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        self.handlers = Handlers(self.world, Renderer(self.world, self.url, self.html_url))
+        self.handlers = GraphQLHandlers(self.world, Renderer(self.world, self.url, self.html_url))
         self._thread = threading.Thread(
             target=server.serve_forever, args=(0.05,), name="github-emulator", daemon=True
         )

@@ -235,6 +235,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("DELETE", R + "/pulls/{pull_number}/requested_reviewers", "remove_requested_reviewers"),
     ("GET", R + "/pulls/{pull_number}/reviews", "list_reviews"),
     ("GET", R + "/pulls/{pull_number}/comments", "list_review_comments"),
+    ("POST", "/graphql", "graphql"),
 ]
 
 PAGINATED = {
