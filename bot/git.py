@@ -251,7 +251,7 @@ class Workdir:
                 return sha
         return None
 
-    def _fetch(self, branch: str) -> str | None:
+    def fetch(self, branch: str) -> str | None:
         """Fetch `branch` into a private ref (nothing persisted names the remote); its sha, or None."""
         sha = self.remote_sha(branch)
         if sha is not None:
@@ -266,7 +266,7 @@ class Workdir:
     def prepare_branch(self, branch: str, base: str) -> BranchState:
         """Check out the work branch: the remote's when it exists (reuse), else a new one at `base`."""
         self.policy.check(branch)
-        remote = self._fetch(branch)
+        remote = self.fetch(branch)
         start = remote or gitread.rev_parse(self.path, base)
         if start is None:
             raise FatalError(
@@ -379,7 +379,7 @@ class Workdir:
 
     def _integrate(self, branch: str, ours_from: str) -> str:
         """Rebase Specship's commits (ours_from..HEAD) onto the branch as it now is; its new lease."""
-        remote = self._fetch(branch)
+        remote = self.fetch(branch)
         if remote is None:
             self._info(f"{branch} was deleted on the remote; pushing it as a new branch")
             return ""

@@ -224,6 +224,10 @@ class Renderer:
             "description": label.description,
         }
 
+    def pull_label(self, repo: Repo, name: str) -> Json:
+        """A label inside a pull request: GitHub's schema there has a non-null description."""
+        return {**self.label(repo, name), "description": self.label(repo, name)["description"] or ""}
+
     def rollup(self, url: str, reactions: list[Reaction]) -> Json:
         """A reaction-rollup object."""
         counts = {content: sum(1 for r in reactions if r.content == content) for content in REACTIONS}
@@ -371,7 +375,7 @@ class Renderer:
             "assignees": [self.user(a) for a in issue.assignees],
             "requested_reviewers": [self.user(r) for r in pull.requested_reviewers],
             "requested_teams": [],
-            "labels": [self.label(repo, name) for name in issue.labels],
+            "labels": [self.pull_label(repo, name) for name in issue.labels],
             "milestone": None,
             "draft": pull.draft,
             "commits_url": f"{url}/commits",
