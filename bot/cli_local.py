@@ -11,12 +11,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import Model, actions, gitread, specs
+from bot import Model, actions, gitread
 from bot.agent import Limits
 from bot.cli_common import load_settings
 from bot.exceptions import FatalError
+from bot.git import Identity, PushPolicy, Workdir
 from bot.model import AnthropicModel, Ledger, check_max_tokens, needs_streaming, price_for
-from bot.pipeline import GateRunner, Outcome, Pipeline, default_gates, feature_prompt, load_ready_feature
+from bot.pipeline import (
+    Outcome,
+    Pipeline,
+    default_gates,
+    feature_prompt,
+    load_ready_feature,
+    tick_tasks_done,
+)
 from bot.prbody import build_body
 from bot.settings import Settings
 from bot.transcript import Transcript
@@ -87,25 +95,25 @@ def _git(repo: Path, *args: str) -> str:
     return gitread.git(repo, *args).decode("utf-8", "replace").strip()
 
 
-def prepare_branch(repo: Path, branch: str, base: str) -> None:
-    """Check out Specship's branch: reuse it when it exists, else create it from the base."""
+def local_workdir(repo: Path, settings: Settings) -> Workdir:
+    """The local checkout as Specship's work tree; its own path stands in for the remote."""
+    current = _git(repo, "branch", "--show-current")
+    return Workdir(
+        repo,
+        remote_url=str(repo),
+        identity=Identity(settings.git_user_name, settings.git_user_email),
+        runtime=actions.runtime(),
+        policy=PushPolicy(prefix=settings.branch_prefix, default_branch=current),
+    )
+
+
+def require_clean(repo: Path) -> None:
+    """Specship commits on its own branch; someone's uncommitted edits must not ride along."""
     if _git(repo, "status", "--porcelain", "--untracked-files=normal"):
         raise FatalError(
             f"The work tree of {repo} has uncommitted changes.",
             "Commit or stash them first: Specship commits its own work on its own branch.",
         )
-    exists = gitread.rev_parse(repo, f"refs/heads/{branch}") is not None
-    _git(repo, "checkout", "--quiet", *((branch,) if exists else ("-b", branch, base)))
-
-
-def commit_all(repo: Path, settings: Settings, message: str) -> str | None:
-    """Commit everything the run changed as Specship; None when there was nothing to commit."""
-    _git(repo, "add", "-A")
-    if not _git(repo, "diff", "--cached", "--name-only"):
-        return None
-    identity = ("-c", f"user.name={settings.git_user_name}", "-c", f"user.email={settings.git_user_email}")
-    _git(repo, *identity, "commit", "--quiet", "--no-verify", "-m", message)
-    return _git(repo, "rev-parse", "HEAD")
 
 
 def exclude_output_dir(repo: Path) -> None:
@@ -134,7 +142,9 @@ def run_local(repo: Path, feature_name: str, model_spec: str | None, base_rev: s
     feature = load_ready_feature(repo, feature_name, base, settings)
     branch = settings.branch_prefix + feature.name
     exclude_output_dir(repo)
-    prepare_branch(repo, branch, base)
+    require_clean(repo)
+    wd = local_workdir(repo, settings)
+    wd.prepare_branch(branch, base)
     out = repo / OUTPUT_DIR
     out.mkdir(exist_ok=True)
     deadline = time.monotonic() + settings.timeout_minutes * 60
@@ -147,7 +157,7 @@ def run_local(repo: Path, feature_name: str, model_spec: str | None, base_rev: s
         )
     )
     transcript = Transcript(out / "transcript.jsonl", actions.runtime().redact)
-    pipeline = Pipeline(repo, settings, model, ledger, transcript, progress, gates=_gate_runner())
+    pipeline = Pipeline(repo, settings, model, ledger, transcript, progress, gates=default_gates)
     limits = Limits(
         settings.max_turns, settings.max_cost_usd, settings.timeout_minutes * 60, settings.max_tokens
     )
@@ -155,11 +165,11 @@ def run_local(repo: Path, feature_name: str, model_spec: str | None, base_rev: s
         outcome = pipeline.run(feature, feature_prompt(repo, feature, settings, base=base), base, limits)
     except BaseException:
         # Work is never thrown away: whatever stopped the run, the edits so far are committed.
-        commit_all(repo, settings, f"Specship: WIP on {feature.name} (stopped)")
+        wd.checkpoint(f"Specship stopped on {feature.name}")
         raise
-    commit_all(repo, settings, f"Specship: implement {feature.name}")
+    wd.commit_all(f"Specship: implement {feature.name}")
     if outcome.conclusion == "success":
-        tick(repo, feature, settings)
+        tick_tasks_done(repo, feature, wd.commit_all)
     body_path = out / "pr.md"
     final = gitread.rev_parse(repo, "HEAD") or base
     body = build_body(
@@ -169,22 +179,6 @@ def run_local(repo: Path, feature_name: str, model_spec: str | None, base_rev: s
     body_path.write_text(body, encoding="utf-8")
     _print_result(branch, outcome, body_path, out / "transcript.jsonl", progress.finish())
     return 0 if outcome.conclusion == "success" else 1
-
-
-def tick(repo: Path, feature: specs.Feature, settings: Settings) -> None:
-    """Mark the feature's open tasks done, as its own commit (changing only the checkbox bytes)."""
-    if feature.tasks is None:
-        return
-    path = repo / feature.file("tasks.md")
-    open_ids = [t.id for t in feature.tasks.all if not t.done]
-    if not open_ids or not path.is_file():
-        return
-    path.write_bytes(specs.tick_tasks(path.read_bytes(), open_ids))
-    commit_all(repo, settings, f"Specship: mark {len(open_ids)} tasks of {feature.name} done")
-
-
-def _gate_runner() -> GateRunner:
-    return default_gates
 
 
 def _print_result(

@@ -15,7 +15,15 @@ from bot.git import Identity, PushPolicy, Workdir
 from bot.github_retry import ActionsCannotCreatePullRequests
 from bot.github_types import PrInfo
 from bot.model import Ledger, price_for
-from bot.pipeline import Outcome, Pipeline, Request, default_gates, feature_prompt, load_ready_feature
+from bot.pipeline import (
+    Outcome,
+    Pipeline,
+    Request,
+    default_gates,
+    feature_prompt,
+    load_ready_feature,
+    tick_tasks_done,
+)
 from bot.prbody import build_body, spec_hash
 from bot.report import marker_of
 from bot.settings import Settings
@@ -105,7 +113,6 @@ def workdir(run: RunEnv) -> Workdir:
             prefix=run.settings.branch_prefix,
             default_branch=run.default_branch,
             base_branch=run.base_branch,
-            protected=run.settings.protected_paths,
         ),
         retry_command=f"{run.settings.command_prefix} retry",
     )
@@ -184,7 +191,7 @@ def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = Fa
         raise
     wd.commit_all(_commit_message(feature.name, target, outcome))
     if outcome.conclusion == "success":
-        _tick(run, wd, feature)
+        tick_tasks_done(run.workspace, feature, wd.commit_all)
     tracker.phase("push")
     head = wd.push(target.branch)
     tracker.phase("pull request")
@@ -236,17 +243,6 @@ def _commit_message(feature: str, target: Target, outcome: Outcome) -> str:
     verb = "Revise" if target.revise is not None else "Implement"
     suffix = "" if outcome.conclusion == "success" else f" ({outcome.conclusion})"
     return f"Specship: {verb.lower()} {feature}{suffix}"
-
-
-def _tick(run: RunEnv, wd: Workdir, feature: specs.Feature) -> None:
-    """Mark the feature's open tasks done, changing only the checkbox bytes, as its own commit."""
-    if feature.tasks is None:
-        return
-    open_ids = [t.id for t in feature.tasks.all if not t.done]
-    path = run.workspace / feature.file("tasks.md")
-    if open_ids and path.is_file():
-        path.write_bytes(specs.tick_tasks(path.read_bytes(), open_ids))
-        wd.commit_all(f"Specship: mark {len(open_ids)} tasks of {feature.name} done")
 
 
 def _push_quietly(run: RunEnv, wd: Workdir, branch: str) -> None:

@@ -119,6 +119,17 @@ def load_ready_feature(repo: Path, name: str, rev: str | None, settings: Setting
     return feature
 
 
+def tick_tasks_done(repo: Path, feature: specs.Feature, commit: Callable[[str], str | None]) -> None:
+    """Mark the feature's open tasks done (only the checkbox bytes change), as a commit of its own."""
+    if feature.tasks is None:
+        return
+    open_ids = [t.id for t in feature.tasks.all if not t.done]
+    path = repo / feature.file("tasks.md")
+    if open_ids and path.is_file():
+        path.write_bytes(specs.tick_tasks(path.read_bytes(), open_ids))
+        commit(f"Specship: mark {len(open_ids)} tasks of {feature.name} done")
+
+
 def format_test_result(run: pytest_gate.TestRun) -> ToolResult:
     """A pytest run as the model sees it: counts, failing ids, and the tail of the output."""
     head = f"exit {run.returncode}: {run.count('passed')} passed, {len(run.failed)} failed"
