@@ -41,7 +41,13 @@ ACTIONS_CANNOT_OPEN_PR = (
     "Specship pushed `{branch}` but GitHub refused to let this workflow open the pull request: "
     "{cause}\n\nOpen it by hand: {compare_url}\n\nTo let Specship open it next time: {fix}"
 )
-EXIT_CODES = {"success": 0, "clarification": 0, "unchanged": 0, "checked": 0}
+# A refusal (fork, moved head, not a Specship PR) is the run working as intended: exit 0, like a
+# refused trigger; everything else not listed (draft, stopped, failure) fails the step.
+MODEL_DECLINED = (
+    "The model declined to continue (stop_reason `refusal`). Its partial edits were not pushed; "
+    "check the request and the spec, then comment `/specship retry`."
+)
+EXIT_CODES = {"success": 0, "clarification": 0, "unchanged": 0, "checked": 0, "refused": 0}
 
 
 @dataclass
@@ -189,6 +195,10 @@ def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = Fa
         wd.checkpoint(f"Specship stopped on {feature.name}: {type(exc).__name__}")
         _push_quietly(run, wd, target.branch)
         raise
+    if outcome.conclusion == "refused":
+        # The model declined: its partial edits are not published to the branch or the PR.
+        tracker.finish("refused", MODEL_DECLINED, *outcome.unfinished)
+        return JobResult("refused", target.branch, existing, ledger)
     wd.commit_all(_commit_message(feature.name, target, outcome))
     if outcome.conclusion == "success":
         tick_tasks_done(run.workspace, feature, wd.commit_all)

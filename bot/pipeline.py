@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from bot import Model, prompts, specs
 from bot.agent import Agent, Limits
-from bot.exceptions import AgentStop, FatalError, NeedsClarification, Submitted
+from bot.exceptions import AgentStop, FatalError, ModelRefused, NeedsClarification, Submitted
 from bot.gates import GateContext, GateResult, acceptance
 from bot.gates import pytest as pytest_gate
 from bot.model import Ledger
@@ -46,7 +46,7 @@ class Outcome:
     """How a run ended; the harness's verdict, not the model's."""
 
     feature: str
-    conclusion: str  # success | draft | clarification | stopped
+    conclusion: str  # success | draft | clarification | stopped | refused
     report: dict[str, Any] | None
     gates: list[GateResult]
     ledger: Ledger
@@ -250,7 +250,8 @@ class Pipeline:
             outcome.conclusion = "clarification"
             outcome.questions = stop.questions
             return
-        outcome.conclusion = "stopped"
+        # A refusal is kept apart: its partial edits are not published (see flows.implement).
+        outcome.conclusion = "refused" if isinstance(stop, ModelRefused) else "stopped"
         outcome.unfinished.append(f"Stopped before finishing: {stop}")
         self.progress.phase("gates")
         outcome.gates = self._judge(ctx, feature, outcome.report)

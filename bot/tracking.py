@@ -26,6 +26,7 @@ HEADLINES = {
     "draft": ":construction: Specship finished {subject}, but some gates still fail (the PR stays a draft)",
     "clarification": ":question: Specship needs answers before it can implement {subject}",
     "stopped": ":stop_sign: Specship stopped before finishing {subject}",
+    "refused": ":no_entry_sign: The model declined to work on {subject}; nothing was pushed",
     "failure": ":x: Specship failed on {subject}",
     "cancelled": ":no_entry: Specship was cancelled while working on {subject}",
     "unchanged": ":zzz: Nothing changed for {subject} since the last run: the PR is up to date",

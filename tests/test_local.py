@@ -164,7 +164,7 @@ def test_stopped_run_keeps_its_work(tmp_path: Path) -> None:
         )
         done = run_local(repo, "--feature", "002-task-due-dates", "--model", f"scripted:{scenario}")
         assert done.returncode == 1
-        assert "Conclusion:  stopped" in done.stderr
+        assert "Conclusion:  refused" in done.stderr
         assert "declined" in done.stderr
         assert run_git(repo, "show", "HEAD:backend/src/core/clock.py") == "X = 1\n"
         assert run_git(repo, "log", "-1", "--format=%s") == "Specship: implement 002-task-due-dates\n"
