@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot import actions, settings
-from bot.events import Trigger, git_callables, load_event, parse_event
+from bot.events import DEFAULT_BOT_LOGINS, Trigger, git_callables, load_event, parse_event
 from bot.settings import Settings
 
 SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
@@ -38,6 +38,7 @@ def read_trigger(repo: Path, config: Settings, env: Mapping[str, str]) -> Trigge
         trigger_label=config.trigger_label,
         command_prefix=config.command_prefix,
         branch_prefix=config.branch_prefix,
+        bot_logins=(*DEFAULT_BOT_LOGINS, config.bot_login),
         diff=diff,
         tree_has=tree_has,
     )

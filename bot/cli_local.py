@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import Model, actions, gitread
+from bot import Model, actions, gitread, project_env, sandbox
 from bot.agent import Limits
 from bot.cli_common import load_settings
 from bot.exceptions import FatalError
@@ -98,12 +98,14 @@ def _git(repo: Path, *args: str) -> str:
 def local_workdir(repo: Path, settings: Settings) -> Workdir:
     """The local checkout as Specship's work tree; its own path stands in for the remote."""
     current = _git(repo, "branch", "--show-current")
+    # A re-run starts on Specship's own branch; only a human branch must be kept from being written.
+    protected = "" if current.startswith(settings.branch_prefix) else current
     return Workdir(
         repo,
         remote_url=str(repo),
         identity=Identity(settings.git_user_name, settings.git_user_email),
         runtime=actions.runtime(),
-        policy=PushPolicy(prefix=settings.branch_prefix, default_branch=current),
+        policy=PushPolicy(prefix=settings.branch_prefix, default_branch=protected),
     )
 
 
@@ -157,16 +159,21 @@ def run_local(repo: Path, feature_name: str, model_spec: str | None, base_rev: s
         )
     )
     transcript = Transcript(out / "transcript.jsonl", actions.runtime().redact)
-    pipeline = Pipeline(repo, settings, model, ledger, transcript, progress, gates=default_gates)
     limits = Limits(
         settings.max_turns, settings.max_cost_usd, settings.timeout_minutes * 60, settings.max_tokens
     )
-    try:
-        outcome = pipeline.run(feature, feature_prompt(repo, feature, settings, base=base), base, limits)
-    except BaseException:
-        # Work is never thrown away: whatever stopped the run, the edits so far are committed.
-        wd.checkpoint(f"Specship stopped on {feature.name}")
-        raise
+    with sandbox.scratch_dir() as home:
+        progress.phase("setup")
+        python = project_env.prepare(repo, settings.setup_command, home)
+        pipeline = Pipeline(
+            repo, settings, model, ledger, transcript, progress, gates=default_gates, python=python
+        )
+        try:
+            outcome = pipeline.run(feature, feature_prompt(repo, feature, settings, base=base), base, limits)
+        except BaseException:
+            # Work is never thrown away: whatever stopped the run, the edits so far are committed.
+            wd.checkpoint(f"Specship stopped on {feature.name}")
+            raise
     wd.commit_all(f"Specship: implement {feature.name}")
     if outcome.conclusion == "success":
         tick_tasks_done(repo, feature, wd.commit_all)

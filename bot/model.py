@@ -201,6 +201,10 @@ _FIXES = {
 }
 
 
+_PROVIDER_FIXES = {
+    "bedrock": "Configure AWS credentials and AWS_REGION (e.g. aws-actions/configure-aws-credentials).",
+    "vertex": "Set CLOUD_ML_REGION and ANTHROPIC_VERTEX_PROJECT_ID (see google-github-actions/auth).",
+}
 _STREAM_ERROR_STATUS = {"overloaded_error": 529, "api_error": 500, "rate_limit_error": 429}
 
 
@@ -328,10 +332,16 @@ def _make_client(provider: str, api_key: str, base_url: str | None, timeout_s: f
     """Build the SDK client with its own retries off: Specship's policy above owns retrying."""
     import anthropic
 
-    if provider == "bedrock":
-        return anthropic.AnthropicBedrock(max_retries=0, timeout=timeout_s)
-    if provider == "vertex":
-        return anthropic.AnthropicVertex(max_retries=0, timeout=timeout_s)
+    if provider in ("bedrock", "vertex"):
+        try:
+            if provider == "bedrock":
+                return anthropic.AnthropicBedrock(max_retries=0, timeout=timeout_s)
+            return anthropic.AnthropicVertex(max_retries=0, timeout=timeout_s)
+        except (ValueError, ImportError, anthropic.AnthropicError) as exc:
+            raise FatalError(
+                f"Could not set up the {provider} client: {exc}",
+                _PROVIDER_FIXES[provider],
+            ) from None
     if not api_key:
         raise FatalError(
             "No Anthropic API key: ANTHROPIC_API_KEY / the anthropic-api-key input is empty. "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -170,9 +171,10 @@ class Pipeline:
     progress: Progress
     gates: GateRunner = default_gates
     clock: Callable[[], float] = time.monotonic
+    python: str = sys.executable  # the project's interpreter (see bot.project_env)
 
     def run(self, feature: specs.Feature, task: str, base: str, limits: Limits) -> Outcome:
-        ctx = GateContext(self.repo, base, self.settings, feature.name)
+        ctx = GateContext(self.repo, base, self.settings, feature.name, self.python)
         outcome = Outcome(feature.name, "stopped", None, [], self.ledger)
         started = self.clock()
 
@@ -180,7 +182,11 @@ class Pipeline:
             try:
                 return format_test_result(
                     pytest_gate.run_tests(
-                        self.repo, self.settings.test_command, self.settings.app_directory, node_ids
+                        self.repo,
+                        self.settings.test_command,
+                        self.settings.app_directory,
+                        node_ids,
+                        python=self.python,
                     )
                 )
             except ValueError as exc:  # a node id the sandbox refused

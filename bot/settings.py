@@ -138,7 +138,11 @@ class Settings:
         "What unchecked items in specs/<feature>/checklists/*.md do: warn, refuse or ignore.",
         enum=("warn", "refuse", "ignore"),
     )
-    check_run: bool = _value(False, "Also report the result as a check run named Specship.")
+    bot_login: str = _value(
+        "github-actions[bot]",
+        "Login Specship's token acts as (a GitHub App token: '<app-slug>[bot]'); its comments are its own.",
+        pattern=_LOGIN,
+    )
     git_user_name: str = _value("specship[bot]", "Author name of Specship's commits.")
     git_user_email: str = _value(
         "specship[bot]@users.noreply.github.com",
@@ -312,7 +316,7 @@ def _parse_file(text: str, path: str) -> dict[str, tuple[Any, int]]:
             )
         key = KEYS.get(name)
         if key is None or key.input_only:
-            hint = _closest(name.replace("_", "-"), allowed)
+            hint = "" if key is not None else _closest(name.replace("_", "-"), allowed)
             why = (
                 "belongs in the workflow's `with:` (secrets never go in the repository)"
                 if key is not None

@@ -170,3 +170,27 @@ def test_stopped_run_keeps_its_work(tmp_path: Path) -> None:
         assert run_git(repo, "log", "-1", "--format=%s") == "Specship: implement 002-task-due-dates\n"
     finally:
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_local_can_run_again_from_its_own_branch(tmp_path: Path) -> None:
+    parent = Path(tempfile.mkdtemp(prefix="specship-local-test-"))
+    parent.chmod(0o755)
+    try:
+        repo = fresh_example(parent)
+        scenario = tmp_path / "note.yaml"
+        scenario.write_text(
+            "turns:\n"
+            "  - tool_calls:\n"
+            "      - name: str_replace_based_edit_tool\n"
+            '        input: {command: create, path: backend/NOTES.md, file_text: "note\\n"}\n'
+            "  - {text: 'I will stop here', stop_reason: refusal}\n"
+        )
+        first = run_local(repo, "--feature", "002-task-due-dates", "--model", f"scripted:{scenario}")
+        assert "Conclusion:  refused" in first.stderr
+        assert run_git(repo, "branch", "--show-current").strip() == BRANCH
+        second = run_local(repo, "--feature", "002-task-due-dates", "--model", f"scripted:{scenario}")
+        assert "Refusing to push" not in second.stderr
+        assert "Conclusion:  refused" in second.stderr, second.stderr[-2000:]
+        assert run_git(repo, "branch", "--show-current").strip() == BRANCH
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)

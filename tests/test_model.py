@@ -222,3 +222,21 @@ turns:
     body = anthropic_api.message_requests[1].body
     assert body["system"][-1]["cache_control"] == {"type": "ephemeral"}
     assert body["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+
+
+@pytest.mark.parametrize(("provider", "names"), [("bedrock", "AWS_REGION"), ("vertex", "CLOUD_ML_REGION")])
+def test_cloud_providers_without_configuration_say_what_to_set(
+    provider: str, names: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in (
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "CLOUD_ML_REGION",
+        "ANTHROPIC_VERTEX_PROJECT_ID",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    with pytest.raises(FatalError, match=f"Could not set up the {provider} client") as error:
+        AnthropicModel(model="claude-sonnet-4-6", provider=provider)
+    assert names in error.value.fix

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -61,6 +62,7 @@ class GateContext:
     base: str | None
     settings: Settings
     feature: str | None = None
+    python: str = sys.executable  # the project's interpreter (a setup-command venv, or ours)
 
     @property
     def app_dir(self) -> Path:

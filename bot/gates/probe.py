@@ -7,7 +7,6 @@ import json
 import os
 import re
 import secrets
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,7 +201,7 @@ def run_probe(ctx: GateContext, location: AppLocation, timeout: float) -> tuple[
     nonce = secrets.token_hex(16)
     script = PROBE_SCRIPT.read_text(encoding="utf-8")
     result = sandbox.run(
-        [sys.executable, "-c", script, nonce, location.spec],
+        [ctx.python, "-c", script, nonce, location.spec],
         cwd=ctx.app_dir,
         timeout=timeout,
         isolate=True,

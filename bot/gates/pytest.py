@@ -42,8 +42,8 @@ class TestRun:
         return sum(1 for o in self.outcomes.values() if o == outcome)
 
 
-def command_argv(test_command: str) -> list[str]:
-    """The configured test command as argv; `python` means the interpreter Specship runs on."""
+def command_argv(test_command: str, python: str = sys.executable) -> list[str]:
+    """The configured test command as argv; `python` means the project's interpreter."""
     try:
         argv = shlex.split(test_command)
     except ValueError as exc:
@@ -57,7 +57,7 @@ def command_argv(test_command: str) -> list[str]:
             "Use a pytest command such as 'python -m pytest' (Specship adds --junitxml itself).",
         )
     if argv[0] in ("python", "python3"):
-        argv[0] = sys.executable
+        argv[0] = python
     return argv
 
 
@@ -99,7 +99,9 @@ def run_tests(
     test_command: str,
     app_directory: str = ".",
     node_ids: Sequence[str] = (),
+    *,
     timeout: float = DEFAULT_TIMEOUT_S,
+    python: str = sys.executable,
 ) -> TestRun:
     """Run the tests in the sandbox; model-supplied node ids are validated by the sandbox."""
     cwd = (repo / app_directory).resolve()
@@ -109,7 +111,7 @@ def run_tests(
         junit = scratch / "junit.xml"
         fixed = sandbox.pytest_argv(node_ids, junit)
         # keep the project's own command, then our fixed flags; node ids only ever follow `--`
-        argv = [*command_argv(test_command), *fixed[fixed.index("-p") :]]
+        argv = [*command_argv(test_command, python), *fixed[fixed.index("-p") :]]
         result = sandbox.run(argv, cwd=cwd, timeout=timeout, isolate=True)
         outcomes: dict[str, str] = {}
         messages: dict[str, str] = {}
@@ -128,10 +130,12 @@ def gate(
     test_command: str,
     app_directory: str = ".",
     base: str | None = None,
+    *,
     timeout: float = DEFAULT_TIMEOUT_S,
+    python: str = sys.executable,
 ) -> GateResult:
     """The pytest verdict; failures that already failed at `base` are reported, not blamed."""
-    run = run_tests(repo, test_command, app_directory, timeout=timeout)
+    run = run_tests(repo, test_command, app_directory, timeout=timeout, python=python)
     findings: list[Finding] = []
     preexisting: list[str] = []
     if run.timed_out:
@@ -140,7 +144,10 @@ def gate(
         findings.append(Finding(f"pytest ran no test or wrote no JUnit report (exit {run.returncode})"))
     failed = run.failed
     if failed and base:
-        preexisting = sorted(set(failed) & set(failing_at(repo, base, test_command, app_directory, timeout)))
+        preexisting = sorted(
+            set(failed)
+            & set(failing_at(repo, base, test_command, app_directory, timeout=timeout, python=python))
+        )
     for node in failed:
         if node in preexisting:
             findings.append(
@@ -162,14 +169,22 @@ def gate(
     )
 
 
-def failing_at(repo: Path, rev: str, test_command: str, app_directory: str, timeout: float) -> list[str]:
+def failing_at(
+    repo: Path,
+    rev: str,
+    test_command: str,
+    app_directory: str,
+    *,
+    timeout: float,
+    python: str = sys.executable,
+) -> list[str]:
     """The failing node ids at another revision, from a temporary detached worktree."""
     parent = Path(tempfile.mkdtemp(prefix="specship-base-"))
     parent.chmod(0o755)  # the sandbox user must be able to reach the worktree inside
     worktree = parent / "base"
     try:
         gitread.git(repo, "worktree", "add", "--detach", "--quiet", str(worktree), rev)
-        return run_tests(worktree, test_command, app_directory, timeout=timeout).failed
+        return run_tests(worktree, test_command, app_directory, timeout=timeout, python=python).failed
     except gitread.GitError:
         return []
     finally:

@@ -22,7 +22,7 @@ def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]
 
     gates: dict[str, Callable[[], GateResult]] = {
         "pytest": lambda: pytest_gate.gate(
-            ctx.repo, ctx.settings.test_command, ctx.settings.app_directory, ctx.base
+            ctx.repo, ctx.settings.test_command, ctx.settings.app_directory, ctx.base, python=ctx.python
         ),
         "security": lambda: security.gate(ctx),
         "fastapi_auth": lambda: fastapi_auth.gate(ctx, app_info()),
