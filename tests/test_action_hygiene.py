@@ -764,7 +764,12 @@ def test_example_workflow_triggers_and_job() -> None:
     }
     assert "contains(github.event.comment.body, '/specship')" in job["if"]
     checkout, specship = job["steps"]
-    assert checkout["with"] == {"persist-credentials": False, "fetch-depth": 0}
+    # the default branch, never a PR merge ref: config and specs come from the base
+    assert checkout["with"] == {
+        "persist-credentials": False,
+        "fetch-depth": 0,
+        "ref": "${{ github.event.repository.default_branch }}",
+    }
     assert re.fullmatch(r"specship/specship@[0-9a-f]{40}", specship["uses"])
     assert specship["with"] == {
         "github-token": "${{ secrets.GITHUB_TOKEN }}",
