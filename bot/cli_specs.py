@@ -17,7 +17,7 @@ from bot.specs import (
     Problem,
     Readiness,
     delta,
-    read_project,
+    iter_features,
     readiness,
 )
 
@@ -31,15 +31,15 @@ def main(args: argparse.Namespace) -> int:
             f"The revision {rev!r} does not exist in {repo}.",
             "Pass an existing commit, branch or tag to --rev (fetch it first in a shallow clone).",
         )
-    project = read_project(repo, rev)
-    if not project.features:
+    policy = settings.load(os.environ, repo_root=repo).checklists
+    # readiness right after each feature is read, while its documents are still in the parse cache
+    results = [(f, readiness(f, policy)) for f in iter_features(repo, rev)[2]]
+    if not results:
         where = f" at {rev}" if rev else ""
         raise FatalError(
             f"No Spec Kit features found under specs/ in {repo}{where}.",
             "Create one with /speckit.specify (github/spec-kit), or point --repo at the repository root.",
         )
-    policy = settings.load(os.environ, repo_root=repo).checklists
-    results = [(f, readiness(f, policy)) for f in project.features]
     change = delta(repo, args.since, rev) if args.since else None
     rt = actions.runtime()
     if args.json:

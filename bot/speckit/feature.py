@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -207,12 +208,15 @@ def read_feature(
     )
 
 
-def read_project(repo: Path, rev: str | None = None) -> Project:
-    """Every feature at `rev` (None: the work tree); no features is not an error here."""
+def iter_features(
+    repo: Path, rev: str | None = None
+) -> tuple[Constitution | None, Standards | None, Iterator[Feature]]:
+    """The project's shared files, and its features read one at a time (each can be checked while
+    its parsed documents are still in the Markdown cache)."""
     constitution = read_constitution(repo, rev)
     standards_file = read_standards(repo, rev)
     files = gitread.list_files(repo, rev, SPECS_DIR)
-    features = tuple(
+    features = (
         read_feature(
             repo,
             path,
@@ -223,4 +227,10 @@ def read_project(repo: Path, rev: str | None = None) -> Project:
         )
         for path in feature_dirs(files)
     )
-    return Project(repo, rev, features, constitution, standards_file)
+    return constitution, standards_file, features
+
+
+def read_project(repo: Path, rev: str | None = None) -> Project:
+    """Every feature at `rev` (None: the work tree); no features is not an error here."""
+    constitution, standards_file, features = iter_features(repo, rev)
+    return Project(repo, rev, tuple(features), constitution, standards_file)
