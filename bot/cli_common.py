@@ -38,7 +38,7 @@ def read_trigger(repo: Path, config: Settings, env: Mapping[str, str]) -> Trigge
         trigger_label=config.trigger_label,
         command_prefix=config.command_prefix,
         branch_prefix=config.branch_prefix,
-        bot_logins=(*DEFAULT_BOT_LOGINS, config.bot_login),
+        bot_logins=(*DEFAULT_BOT_LOGINS, *([config.bot_login] if config.bot_login else [])),
         diff=diff,
         tree_has=tree_has,
     )

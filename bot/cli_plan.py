@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot import actions
 from bot.cli_common import load_settings, read_trigger
-from bot.plan import plan
+from bot.plan import plan, refine_push
 
 
 def main(args: argparse.Namespace) -> int:
@@ -20,7 +20,8 @@ def main(args: argparse.Namespace) -> int:
         env["GITHUB_EVENT_PATH"] = args.event_path
     repo = Path(args.repo).resolve()
     config = load_settings(repo, env)
-    result = plan(read_trigger(repo, config, env), config)
+    trigger = read_trigger(repo, config, env)
+    result, _ = refine_push(repo, trigger, plan(trigger, config))
     rt = actions.runtime()
     print(json.dumps(result.to_json(), indent=2))
     rt.output("jobs", json.dumps({"include": [job.to_json() for job in result.jobs]}))

@@ -16,9 +16,9 @@ from bot.commands import handle
 from bot.dispatch import authorize
 from bot.events import Ignored, IssueCommand, IssueLabeled, PrCommand, SpecsPushed, Trigger, load_event
 from bot.exceptions import FatalError
-from bot.flows import JobResult, RunEnv, Target, implement
+from bot.flows import JobResult, RunEnv, Target, close_tracker, implement
 from bot.pipeline import Request
-from bot.plan import Job, plan
+from bot.plan import Job, plan, refine_push
 from bot.settings import Settings
 from bot.tracking import Tracker
 
@@ -106,14 +106,26 @@ def _thread_of(trigger: Trigger) -> int | None:
 
 
 def main(args: argparse.Namespace) -> int:
-    env = dict(os.environ)
+    """Handle the event; the `conclusion` output is written however the run ends."""
     rt = actions.runtime()
+    try:
+        return _main(args, rt)
+    except Exception:
+        rt.output("conclusion", "failure")
+        raise
+    except BaseException:
+        rt.output("conclusion", "cancelled")
+        raise
+
+
+def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
+    env = dict(os.environ)
     workspace = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
     settings = load_settings(workspace, env)
     for name in sandbox.strip_persisted_credentials(workspace):
         rt.info(f"removed persisted checkout credential {name} from the git config")
     trigger = read_trigger(workspace, settings, env)
-    planned = plan(trigger, settings)
+    planned, deltas = refine_push(workspace, trigger, plan(trigger, settings))
     if isinstance(trigger, Ignored) or not planned.jobs:
         rt.info(f"ignored: {planned.ignored or 'nothing to do'}")
         rt.output("conclusion", "ignored")
@@ -137,6 +149,8 @@ def main(args: argparse.Namespace) -> int:
         base_url=env.get("GITHUB_API_URL", "https://api.github.com"),
         deadline=time.time() + settings.timeout_minutes * 60,
         redactor=rt.redact,
+        identity=settings.bot_login or None,
+        web_url=server,
     )
     decision = authorize(
         _actors(trigger, env),
@@ -150,6 +164,8 @@ def main(args: argparse.Namespace) -> int:
         if thread is not None and decision.comment:
             host.upsert_comment(thread, f"<!-- specship:tracking:refusal-{thread} -->", decision.comment)
         rt.output("conclusion", "refused")
+        # The job summary is where a maintainer looks first when "nothing happened".
+        rt.summary(f"## Specship\n\nRefused: {decision.reason}; nothing was run.\n")
         return 0
     _, payload = load_event(env)
     default_branch = str((payload.get("repository") or {}).get("default_branch") or "main")
@@ -167,12 +183,21 @@ def main(args: argparse.Namespace) -> int:
         started=started,
         transcripts=Path(env.get("RUNNER_TEMP") or workspace.parent) / "specship",
     )
-    results = [_run_job(run, trigger, job) for job in jobs]
+    results = []
+    for job in jobs:
+        try:
+            results.append(_run_job(run, trigger, job, deltas.get(job.feature or "", "")))
+        except FatalError as exc:
+            if len(jobs) == 1:
+                raise
+            # One feature of a push that cannot be implemented must not block the others.
+            rt.fail(exc.cause, exc.fix)
+            results.append(JobResult("failure", job.branch))
     _report(rt, jobs, results, started)
     return max(r.exit_code for r in results)
 
 
-def _run_job(run: RunEnv, trigger: Trigger, job: Job) -> JobResult:
+def _run_job(run: RunEnv, trigger: Trigger, job: Job, delta: str = "") -> JobResult:
     """One job, with the tracking comment marked failed or cancelled whatever stops it."""
     if isinstance(trigger, PrCommand | IssueCommand):
         return handle(run, trigger)
@@ -195,6 +220,7 @@ def _run_job(run: RunEnv, trigger: Trigger, job: Job) -> JobResult:
         number = existing.number if existing else None
     key = f"{'issue' if job.issue else 'pr'}-{number}:{job.feature}" if number else f"push:{job.feature}"
     tracker = Tracker(run.host, number, key, f"`{job.feature}`", run.run_url)
+    tracker.load()  # keep what earlier runs recorded on this comment (handled commands, questions)
     requester = getattr(trigger, "actor", None) or getattr(trigger, "pusher", None)
     target = Target(
         job.feature,
@@ -203,17 +229,26 @@ def _run_job(run: RunEnv, trigger: Trigger, job: Job) -> JobResult:
         job.issue,
         requester,
         request,
+        delta=delta,
     )
     try:
         return implement(run, target, tracker)
-    except FatalError as exc:
-        tracker.finish("failure", f"**{exc.cause}**", f"How to fix: {exc.fix}")
+    except BaseException as exc:
+        close_tracker(run, tracker, exc)
         raise
-    except BaseException:
-        tracker.finish(
-            "cancelled", f"Cancelled while in phase: {tracker.current}. The work so far was pushed."
-        )
-        raise
+
+
+def _conclusion(results: list[JobResult]) -> str:
+    """The run's conclusion: the first failing job's, else the one every job shares, else success.
+
+    A clarification or an unchanged PR must stay visible to the workflow (it exits 0 too), so it
+    is not folded into "success".
+    """
+    failing = [r.conclusion for r in results if r.exit_code != 0]
+    if failing:
+        return failing[0]
+    kinds = {r.conclusion for r in results}
+    return kinds.pop() if len(kinds) == 1 else "success"
 
 
 def _report(rt: actions.Runtime, jobs: tuple[Job, ...], results: list[JobResult], started: float) -> None:
@@ -221,7 +256,7 @@ def _report(rt: actions.Runtime, jobs: tuple[Job, ...], results: list[JobResult]
     last = results[-1]
     usage = [r.ledger.usage for r in results if r.ledger]
     cost = sum(r.ledger.cost_usd for r in results if r.ledger)
-    rt.output("conclusion", "success" if all(r.exit_code == 0 for r in results) else last.conclusion)
+    rt.output("conclusion", _conclusion(results))
     rt.output("pr-number", str(last.pr.number) if last.pr else "")
     rt.output("pr-url", last.pr.html_url if last.pr else "")
     rt.output("branch", last.branch or "")

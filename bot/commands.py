@@ -8,7 +8,7 @@ from bot import Host
 from bot.dispatch import WRITE_ROLES
 from bot.events import IssueCommand, PrCommand, parse_command
 from bot.exceptions import FatalError
-from bot.flows import JobResult, RunEnv, Target, implement, workdir
+from bot.flows import JobResult, RunEnv, Target, close_tracker, implement, workdir
 from bot.gates import GateContext
 from bot.gates.run import run_all
 from bot.github_types import CommentInfo, PrInfo
@@ -16,7 +16,7 @@ from bot.pipeline import Request, format_gates
 from bot.plan import feature_from_text
 from bot.report import marker_of
 from bot.sanitize import sanitize
-from bot.tracking import Tracker, marker_key, state_of
+from bot.tracking import Tracker
 
 HELP_TEXT = """\
 **Specship commands** (comment on a Specship pull request; `answer` and `retry` also work on the issue):
@@ -77,17 +77,20 @@ def _writers_only(host: Host, comments: list[CommentInfo]) -> list[CommentInfo]:
 
 
 def pending_commands(
-    run: RunEnv, number: int, current_id: int, processed: list[int]
+    run: RunEnv, thread: Thread, current_id: int, processed: list[int]
 ) -> list[tuple[CommentInfo, str, str]]:
     """Commands on this thread written before the current one and never handled (a cancelled run)."""
     prefix = run.settings.command_prefix
     found = []
-    for comment in run.host.list_comments(number):
+    for comment in run.host.list_comments(thread.number):
         if comment.id >= current_id or comment.id in processed or comment.author_type.lower() == "bot":
             continue
         command = parse_command(comment.body, prefix)
-        if command is not None and command.verb != "help":
-            found.append((comment, command.verb, command.text))
+        if command is None or command.verb == "help":
+            continue
+        if thread.pr is None and command.verb not in ISSUE_ONLY_VERBS:
+            continue  # it was answered with help when it was written; running it now would surprise
+        found.append((comment, command.verb, command.text))
     return [(c, v, t) for c, v, t in found if c in _writers_only(run.host, [c])]
 
 
@@ -100,6 +103,7 @@ def handle(run: RunEnv, trigger: PrCommand | IssueCommand) -> JobResult:
     if thread.pr is not None:
         refusal = _pr_refusal(run, trigger, thread.pr)
         if refusal:
+            run.rt.info(f"refused: {refusal.split('.', 1)[0]}")
             run.host.upsert_comment(number, f"<!-- specship:tracking:refusal-{number} -->", refusal)
             return JobResult("refused")
     elif trigger.verb not in ISSUE_ONLY_VERBS:
@@ -107,25 +111,34 @@ def handle(run: RunEnv, trigger: PrCommand | IssueCommand) -> JobResult:
     _react(run, trigger)
     feature, branch, issue = _feature_of(run, thread)
     tracker = Tracker(
-        run.host, number, f"{'pr' if thread.pr else 'issue'}-{number}:{feature}", feature, run.run_url
+        run.host, number, f"{'pr' if thread.pr else 'issue'}-{number}:{feature}", f"`{feature}`", run.run_url
     )
-    state = _load_state(run, number, tracker.key)
-    tracker.state.update(state)
-    seen = state.get("processed", [])
+    tracker.load()
+    seen = tracker.state.get("processed", [])
     processed: list[int] = [i for i in seen if isinstance(i, int)] if isinstance(seen, list) else []
-    queue = [
-        *pending_commands(run, number, trigger.comment_id, processed),
-        (None, trigger.verb, trigger.text),
-    ]
+    pending = pending_commands(run, thread, trigger.comment_id, processed)
+    queue = [(c.id, c.author, v, t) for c, v, t in pending]
+    queue.append((trigger.comment_id, trigger.actor, trigger.verb, trigger.text))
     result = JobResult("checked")
-    for comment, verb, text in queue:
-        result = _run_verb(
-            run, verb=verb, text=text, actor=trigger.actor, thread=thread, feature=feature,
-            branch=branch, issue=issue, tracker=tracker,
-        )  # fmt: skip
-        processed.append(comment.id if comment is not None else trigger.comment_id)
-        tracker.state["processed"] = processed[-50:]
-        tracker.post()
+    prefix = run.settings.command_prefix
+    try:
+        for index, (comment_id, author, verb, text) in enumerate(queue):
+            if comment_id != trigger.comment_id:
+                run.host.react(comment_id, "eyes")  # acknowledged now, by the run that handles it
+            if len(queue) > 1:
+                tracker.begin(f"**`{prefix} {verb}`** by @{author} ({index + 1} of {len(queue)}):")
+            # Marked when it starts: a command that fails or is cancelled is reported on the
+            # tracking comment and never silently re-run by the next command's run.
+            processed.append(comment_id)
+            tracker.state["processed"] = processed[-50:]
+            result = _run_verb(
+                run, verb=verb, text=text, actor=author, thread=thread, feature=feature,
+                branch=branch, issue=issue, tracker=tracker,
+            )  # fmt: skip
+            tracker.post()
+    except BaseException as exc:
+        close_tracker(run, tracker, exc)
+        raise
     return result
 
 
@@ -162,19 +175,13 @@ def _feature_of(run: RunEnv, thread: Thread) -> tuple[str, str, int | None]:
     info = run.host.get_issue(thread.number)
     feature = feature_from_text(info.title, info.body)
     if feature is None:
-        raise FatalError(
-            f"Issue #{thread.number} names no feature folder.",
-            NO_FEATURE.format(p=run.settings.command_prefix),
+        message = NO_FEATURE.format(p=run.settings.command_prefix)
+        # Only the log would know otherwise: say it where the command was written.
+        run.host.upsert_comment(
+            thread.number, f"<!-- specship:tracking:issue-{thread.number}:none -->", message
         )
+        raise FatalError(f"Issue #{thread.number} names no feature folder.", message)
     return feature, run.settings.branch_prefix + feature, thread.number
-
-
-def _load_state(run: RunEnv, number: int, key: str) -> dict[str, object]:
-    me = run.host.whoami().lower()
-    for comment in run.host.list_comments(number):
-        if comment.author.lower() == me and marker_key(key) in comment.body:
-            return state_of(comment.body)
-    return {}
 
 
 def _run_verb(
@@ -229,7 +236,8 @@ def _check(run: RunEnv, thread: Thread, feature: str, branch: str, tracker: Trac
     tracker.phase("gates")
     results = run_all(GateContext(run.workspace, base, run.settings, feature))
     passed = all(r.passed for r in results)
-    tracker.finish("checked", "```\n" + format_gates(results)[:6000] + "\n```")
+    # The headline says whether the gates pass, not only that they ran.
+    tracker.finish("checked" if passed else "draft", "```\n" + format_gates(results)[:6000] + "\n```")
     return JobResult(
         "checked" if passed else "draft",
         branch,

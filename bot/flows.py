@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import Host, Model, gitread, prompts, specs
+from bot import Host, Model, gitread, project_env, prompts, sandbox, specs
 from bot.actions import Runtime
 from bot.agent import Limits
 from bot.exceptions import FatalError
 from bot.git import Identity, PushPolicy, Workdir
-from bot.github_retry import ActionsCannotCreatePullRequests
+from bot.github_retry import ACTIONS_SETTING, ActionsCannotCreatePullRequests
 from bot.github_types import PrInfo
 from bot.model import Ledger, price_for
 from bot.pipeline import (
@@ -26,6 +27,7 @@ from bot.pipeline import (
 )
 from bot.prbody import build_body, spec_hash
 from bot.report import marker_of
+from bot.sanitize import sanitize
 from bot.settings import Settings
 from bot.tracking import Tracker
 from bot.transcript import Transcript
@@ -41,11 +43,23 @@ ACTIONS_CANNOT_OPEN_PR = (
     "Specship pushed `{branch}` but GitHub refused to let this workflow open the pull request: "
     "{cause}\n\nOpen it by hand: {compare_url}\n\nTo let Specship open it next time: {fix}"
 )
-# A refusal (fork, moved head, not a Specship PR) is the run working as intended: exit 0, like a
-# refused trigger; everything else not listed (draft, stopped, failure) fails the step.
 MODEL_DECLINED = (
     "The model declined to continue (stop_reason `refusal`). Its partial edits were not pushed; "
     "check the request and the spec, then comment `/specship retry`."
+)
+LEAK_IN_OUTPUT = (
+    "Secret detected in model output: {where} holds a credential of this run, so nothing was pushed "
+    "or posted."
+)
+LEAK_FIX = (
+    "Rotate the credential now, then read the run's transcript to see how the model got it "
+    "(Specship never gives it the token or key)."
+)
+# A refusal (fork, moved head, not a Specship PR) is the run working as intended: exit 0, like a
+# refused trigger. Everything else not listed (draft, stopped, declined, failure) fails the step.
+NO_CHANGES = (
+    "The run ended without changing any file, so there is nothing to push and no pull request to open. "
+    "Check the spec's tasks and the transcript, then comment `/specship retry`."
 )
 EXIT_CODES = {"success": 0, "clarification": 0, "unchanged": 0, "checked": 0, "refused": 0}
 
@@ -105,6 +119,7 @@ class Target:
     answers: str | None = None
     revise: str | None = None
     review_comments: tuple[Mapping[str, object], ...] = ()
+    delta: str = ""  # what a push changed in the spec (an edited feature), for the prompt
 
 
 def workdir(run: RunEnv) -> Workdir:
@@ -150,12 +165,9 @@ def already_done(pr: PrInfo | None, current_hash: str, base: str, remote_head: s
     )
 
 
-def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = False) -> JobResult:
-    """The whole flow for one feature; every exit pushes what was done and says why it ended."""
-    settings = run.settings
-    wd = workdir(run)
-    tracker.phase("preflight")
-    blocking = [p for p in run.host.preflight(settings.branch_prefix) if p.blocking]
+def preflight(run: RunEnv) -> None:
+    """Before any model call: the token can push and open PRs, or the run stops saying what to change."""
+    blocking = [p for p in run.host.preflight(run.settings.branch_prefix) if p.blocking]
     if blocking:
         raise FatalError(
             "Preflight failed before any model call: " + " ".join(p.cause for p in blocking),
@@ -163,6 +175,14 @@ def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = Fa
         )
     for problem in run.host.warnings:
         run.rt.annotate("warning", problem)
+
+
+def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = False) -> JobResult:
+    """The whole flow for one feature; every exit pushes what was done and says why it ended."""
+    settings = run.settings
+    wd = workdir(run)
+    tracker.phase("preflight")
+    preflight(run)
     base = base_sha(run, wd)
     feature = load_ready_feature(run.workspace, target.feature, base, settings)
     existing = run.host.find_pr(target.branch)
@@ -180,7 +200,6 @@ def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = Fa
         )
     )
     transcript = Transcript(run.transcripts / f"{feature.name}.jsonl", run.rt.redact)
-    pipeline = Pipeline(run.workspace, settings, model, ledger, transcript, tracker, gates=default_gates)
     limits = Limits(
         settings.max_turns,
         settings.max_cost_usd,
@@ -189,7 +208,19 @@ def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = Fa
     )
     task = _task(run, feature, target, base)
     try:
-        outcome = pipeline.run(feature, task, base, limits)
+        with sandbox.scratch_dir() as home:
+            python = project_env.prepare(run.workspace, settings.setup_command, home)
+            pipeline = Pipeline(
+                run.workspace,
+                settings,
+                model,
+                ledger,
+                transcript,
+                tracker,
+                gates=default_gates,
+                python=python,
+            )
+            outcome = pipeline.run(feature, task, base, limits)
     except BaseException as exc:
         # Cancelled, out of budget at the API, or a bug: keep the work, say where it stopped.
         wd.checkpoint(f"Specship stopped on {feature.name}: {type(exc).__name__}")
@@ -198,15 +229,26 @@ def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = Fa
     if outcome.conclusion == "refused":
         # The model declined: its partial edits are not published to the branch or the PR.
         tracker.finish("refused", MODEL_DECLINED, *outcome.unfinished)
-        return JobResult("refused", target.branch, existing, ledger)
+        # "declined", not "refused": the work was not done, so the step must not show green.
+        return JobResult("declined", target.branch, existing, ledger)
+    if outcome.conclusion != "clarification":
+        tracker.state.pop("questions", None)  # answered, or overtaken by this run
     wd.commit_all(_commit_message(feature.name, target, outcome))
     if outcome.conclusion == "success":
         tick_tasks_done(run.workspace, feature, wd.commit_all)
+    _refuse_leaks(run, outcome, base)
+    # A branch with no commit beyond the base has nothing to push and cannot carry a PR.
+    empty = wd.head_sha() == base and existing is None
+    if outcome.conclusion == "clarification":
+        if not empty:
+            wd.push(target.branch)
+        return _clarify(run, target, tracker, outcome=outcome, existing=existing, ledger=ledger)
+    if empty:
+        tracker.finish("stopped", NO_CHANGES, *outcome.unfinished)
+        return JobResult("no-changes", target.branch, None, ledger, outcome.phases)
     tracker.phase("push")
     head = wd.push(target.branch)
     tracker.phase("pull request")
-    if outcome.conclusion == "clarification":
-        return _clarify(run, target, tracker, outcome=outcome, existing=existing, ledger=ledger)
     body = build_body(
         run.workspace,
         outcome,
@@ -241,12 +283,43 @@ def _task(run: RunEnv, feature: specs.Feature, target: Target, base: str) -> str
             feature_name=feature.name,
             branch=target.branch,
             author=target.requester or "a maintainer",
-            request=target.revise,
+            request=sanitize(target.revise),  # comment text is untrusted, like an issue body
             review_comments=list(target.review_comments),
         )
     return feature_prompt(
-        run.workspace, feature, run.settings, base=base, request=target.request, answers=target.answers
+        run.workspace,
+        feature,
+        run.settings,
+        base=base,
+        request=target.request,
+        answers=target.answers,
+        delta_text=target.delta,
     )
+
+
+def _refuse_leaks(run: RunEnv, outcome: Outcome, base: str) -> None:
+    """Fail closed when the model's text or the diff holds a credential of this run (TC-16).
+
+    Redaction would hide the value in the PR body, but a model that can write the token has seen
+    it: nothing of this run is published, not even the branch.
+    """
+    diff = gitread.git(run.workspace, "diff", "--no-ext-diff", "--no-textconv", base, "HEAD", "--")
+    places = {
+        "the model's report": json.dumps(outcome.report or {}, ensure_ascii=False),
+        "the model's questions": "\n".join(outcome.questions),
+        "the diff": diff.decode("utf-8", "replace"),
+    }
+    found = [where for where, text in places.items() if run.rt.redact.contains_secret(text)]
+    if found:
+        raise FatalError(LEAK_IN_OUTPUT.format(where=" and ".join(found)), LEAK_FIX)
+
+
+def close_tracker(run: RunEnv, tracker: Tracker, exc: BaseException) -> None:
+    """Say on the tracking comment why the run stopped, without masking the error that stopped it."""
+    try:
+        tracker.abort(exc)
+    except Exception as err:  # e.g. GitHub unreachable: the log still gets the first error
+        run.rt.annotate("warning", f"Could not update the tracking comment: {err}")
 
 
 def _commit_message(feature: str, target: Target, outcome: Outcome) -> str:
@@ -309,9 +382,12 @@ def _publish(
         else:
             pr = host.update_pr(existing.number, title=title, body=body)
     except ActionsCannotCreatePullRequests as exc:
+        # exc.cause already holds the URL and exc.fix a "To let Specship open it" prefix: use the
+        # parts, so the comment says each thing once. The log gets it too (a push has no thread).
         message = ACTIONS_CANNOT_OPEN_PR.format(
-            branch=target.branch, cause=exc.cause, compare_url=exc.compare_url, fix=exc.fix
+            branch=target.branch, cause=exc.message, compare_url=exc.compare_url, fix=ACTIONS_SETTING
         )
+        run.rt.annotate("error", message)
         tracker.finish("failure", message)
         return None
     if passed and not settings.draft and pr.draft:
@@ -320,7 +396,9 @@ def _publish(
         host.mark_draft(pr.number)
     host.add_labels(pr.number, [BOT_LABEL, *settings.labels])
     if tracker.number is None:
-        tracker.number = pr.number  # a push run: the PR now carries the tracking comment
+        # A push run: the new PR now carries the tracking comment, under the key every later run
+        # on it uses (a re-run of the push, a command), so there is one comment, not one per run.
+        tracker.number, tracker.key = pr.number, f"pr-{pr.number}:{feature.name}"
     if target.comment_on is not None:
         host.remove_label(target.comment_on, NEEDS_CLARIFICATION_LABEL)
     reviewers = [r for r in (target.requester, *settings.reviewers) if r]

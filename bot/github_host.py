@@ -72,6 +72,7 @@ class GitHubHost:
         identity: str | None = None,
         redactor: Redactor | None = None,
         timeout: int = 30,
+        web_url: str | None = None,
     ) -> None:
         import github
         from github import Auth
@@ -79,6 +80,8 @@ class GitHubHost:
         if not _REPO_NAME.match(repo_full_name):
             raise FatalError(f"Not a repository name: {repo_full_name!r}.", "Use the form owner/name.")
         self.full_name = repo_full_name
+        # GITHUB_SERVER_URL in Actions; derived from the API URL otherwise (github.com or GHES)
+        self.web_url = (web_url or "").rstrip("/") or None
         self.owner = repo_full_name.split("/", 1)[0]
         self.base_url = base_url.rstrip("/")
         self.redact = redactor if redactor is not None else Redactor()
@@ -395,7 +398,7 @@ class GitHubHost:
 
     def compare_url(self, base: str, head: str) -> str:
         """The web page that opens a pull request from head into base by hand."""
-        web = self.base_url
+        web = self.web_url or self.base_url
         if web == "https://api.github.com":
             web = "https://github.com"
         web = web.removesuffix("/api/v3")  # GitHub Enterprise Server

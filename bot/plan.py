@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Literal
 
+from bot import actions, specs
 from bot.events import (
     FEATURE_NAME_PATTERN,
     Ignored,
@@ -15,7 +17,10 @@ from bot.events import (
     SpecsPushed,
     Trigger,
 )
+from bot.exceptions import FatalError
 from bot.settings import Settings
+
+MAX_DELTA_CHARS = 12_000
 
 JobKind = Literal["implement", "revise", "retry", "check", "answer", "help"]
 # "implement specs/002-task-due-dates", "Implement 002-task-due-dates", a link to the folder …
@@ -90,3 +95,40 @@ def plan(trigger: Trigger, settings: Settings) -> Plan:
         job = Job(trigger.verb, None, None, issue=trigger.issue_number, text=trigger.text)
         return Plan((job,), notes=(trigger.note,) if trigger.note else ())
     raise TypeError(f"unknown trigger {trigger!r}")
+
+
+def refine_push(workspace: Path, trigger: Trigger, planned: Plan) -> tuple[Plan, dict[str, str]]:
+    """For a push: drop the features whose change is no work, and say what changed in the others.
+
+    A push that only ticks task boxes (Specship's own tick commit, merged with its PR) or changes
+    whitespace would otherwise start the same feature again. An edited feature's prompt gets the
+    change (what moved in the spec, and its diff), so the model implements the change.
+    """
+    if not isinstance(trigger, SpecsPushed) or not planned.jobs:
+        return planned, {}
+    try:
+        found = specs.delta(workspace, trigger.before, trigger.after)
+    except FatalError as exc:  # e.g. a shallow checkout: judge by the changed paths alone
+        actions.runtime().annotate("warning", f"Could not compare the specs of the push: {exc.cause}")
+        return planned, {}
+    jobs, skipped, deltas = [], [], {}
+    for job in planned.jobs:
+        change = found.feature(job.feature or "")
+        if change is not None and not change.is_work:
+            skipped.append(f"feature {job.feature} only had task boxes ticked or whitespace changed")
+            continue
+        jobs.append(job)
+        if change is not None and change.status == "edited" and job.feature:
+            deltas[job.feature] = _delta_text(change)
+    notes = (*planned.notes, *skipped)
+    if not jobs:
+        return Plan((), ignored="; ".join(skipped), notes=notes), {}
+    return Plan(tuple(jobs), notes=notes), deltas
+
+
+def _delta_text(change: specs.FeatureDelta) -> str:
+    lines = "\n".join(f"- {line}" for line in change.summary())
+    patch = str(change.patch)
+    if len(patch) > MAX_DELTA_CHARS:
+        patch = patch[:MAX_DELTA_CHARS] + "\n… (diff truncated)"
+    return f"{lines}\n\n```diff\n{patch}\n```" if patch.strip() else lines

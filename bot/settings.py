@@ -139,9 +139,10 @@ class Settings:
         enum=("warn", "refuse", "ignore"),
     )
     bot_login: str = _value(
-        "github-actions[bot]",
-        "Login Specship's token acts as (a GitHub App token: '<app-slug>[bot]'); its comments are its own.",
-        pattern=_LOGIN,
+        "",
+        "Login Specship's token acts as, when it cannot be asked (a GitHub App token: '<app-slug>[bot]'); "
+        "empty: the token's user, else github-actions[bot].",
+        pattern=r"^$|" + _LOGIN.lstrip("^"),
     )
     git_user_name: str = _value("specship[bot]", "Author name of Specship's commits.")
     git_user_email: str = _value(

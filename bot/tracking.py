@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import Host
+from bot.exceptions import FatalError
 from bot.model import Ledger
 
 PHASES = ("preflight", "implement", "gates", "push", "pull request")
@@ -128,6 +129,11 @@ class Tracker:
         self.comment_id = comment.id
         self._last_post = self.clock()
 
+    def begin(self, heading: str) -> None:
+        """Start the next queued command on the same comment: running again, under a heading note."""
+        self.status, self.current, self.done = "running", "preflight", []
+        self.notes.append(heading)
+
     def finish(self, status: str, *notes: str) -> None:
         """The final edit: the conclusion, what to do next, cost and duration."""
         self.status = status
@@ -135,3 +141,31 @@ class Tracker:
             self.done = list(PHASES)
         self.notes.extend(n for n in notes if n)
         self.post()
+
+    def load(self) -> None:
+        """Continue the comment an earlier run left for this key: keep its state (the commands it
+        handled, open questions), which a fresh post would otherwise wipe."""
+        if self.number is None:
+            return
+        me, marker = self.host.whoami().lower(), marker_key(self.key)
+        for comment in self.host.list_comments(self.number):
+            if comment.author.lower() == me and marker in comment.body:
+                self.state = {**state_of(comment.body), **self.state}
+                return
+
+    def abort(self, exc: BaseException) -> None:
+        """The final edit for a run that raised: failed (cause and fix), a bug, or cancelled."""
+        if isinstance(exc, FatalError):
+            self.finish("failure", f"**{exc.cause}**", f"How to fix: {exc.fix}")
+        elif isinstance(exc, Exception):
+            self.finish(
+                "failure",
+                f"Specship hit an internal error while in phase: {self.current} ({type(exc).__name__}); "
+                "the job log has the details.",
+            )
+        else:  # SIGTERM (a cancelled job, timeout-minutes) or Ctrl-C
+            self.finish(
+                "cancelled",
+                f"Cancelled while in phase: {self.current}. Any work done so far was pushed to the "
+                "branch as a WIP commit.",
+            )
