@@ -345,13 +345,14 @@ def rel(path: Path) -> str:
     "extra", [(), ("--persona", "pedantic"), ("--gh-token", "ghs_x"), ("--min-severity", "low")]
 )
 def test_zizmor_wrapper_always_adds_offline(extra: tuple[str, ...]) -> None:
+    """TC-11."""
     argv = zizmor_argv("a.yml", extra=extra)
     assert Path(argv[0]).name == "zizmor"
     assert "--offline" in argv
 
 
 def test_zizmor_wrapper_audits_with_a_token_and_no_network(tmp_path: Path) -> None:
-    """A GITHUB_TOKEN in the environment and no network: the wrapper still audits (exit 0),
+    """TC-11: A GITHUB_TOKEN in the environment and no network: the wrapper still audits (exit 0),
     while zizmor without --offline gives up, which is why the wrapper must add it."""
     env = {
         **os.environ,
@@ -373,6 +374,7 @@ def test_zizmor_wrapper_audits_with_a_token_and_no_network(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("path", SHIPPED_WORKFLOWS, ids=rel)
 def test_shipped_workflow_is_zizmor_clean(path: Path) -> None:
+    """TC-11."""
     code, findings, stderr = run_zizmor(path)
     assert code == 0, json.dumps(findings, indent=1)[:4000] + stderr
     assert [f for f in findings if not f.get("ignored")] == []
@@ -444,14 +446,17 @@ def test_suppression_checker(text: str, expect: bool) -> None:
 
 @pytest.mark.parametrize("path", SHIPPED_WORKFLOWS, ids=rel)
 def test_shipped_workflow_passes_static_checks(path: Path) -> None:
+    """TC-12."""
     assert check_workflow(load_yaml(path)) == []
 
 
 def test_action_yml_passes_static_checks() -> None:
+    """TC-12."""
     assert check_action(load_yaml(ACTION)) == []
 
 
 def test_dockerfile_passes_static_checks() -> None:
+    """TC-12."""
     assert check_dockerfile(DOCKERFILE.read_text(encoding="utf-8")) == []
 
 
@@ -588,6 +593,7 @@ def _workflow_cases() -> list[Any]:
 
 @pytest.mark.parametrize(("path", "rule", "mutate"), _workflow_cases())
 def test_workflow_checker_reports_seeded_violation(path: Path, rule: str, mutate: Mutation) -> None:
+    """TC-12."""
     doc = copy.deepcopy(load_yaml(path))
     mutate(doc)
     violations = check_workflow(doc)
@@ -633,6 +639,7 @@ ACTION_MUTATIONS: dict[str, tuple[str, Mutation]] = {
     [pytest.param(rule, m, id=name) for name, (rule, m) in ACTION_MUTATIONS.items()],
 )
 def test_action_checker_reports_seeded_violation(rule: str, mutate: Mutation) -> None:
+    """TC-12."""
     doc = copy.deepcopy(load_yaml(ACTION))
     mutate(doc)
     violations = check_action(doc)
@@ -695,6 +702,7 @@ DOCKERFILE_MUTATIONS: dict[str, tuple[str, Callable[[str], str]]] = {
     [pytest.param(rule, m, id=name) for name, (rule, m) in DOCKERFILE_MUTATIONS.items()],
 )
 def test_dockerfile_checker_reports_seeded_violation(rule: str, mutate: Callable[[str], str]) -> None:
+    """TC-12."""
     text = mutate(DOCKERFILE.read_text(encoding="utf-8"))
     violations = check_dockerfile(text)
     assert any(v.startswith(f"{rule}:") for v in violations), violations

@@ -117,6 +117,7 @@ def test_group_wraps_in_actions_and_is_plain_outside(tmp_path: Path) -> None:
 
 
 def test_relay_switches_commands_off_with_a_fresh_token(tmp_path: Path) -> None:
+    """TC-23."""
     rt, out, _ = make(tmp_path)
     hostile = "::error::pwned\n::add-mask::x\n::stop-commands::abc\n::set-output name=x::y"
     rt.relay(hostile)

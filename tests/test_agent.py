@@ -93,6 +93,7 @@ def make_agent(
 def test_hostile_tool_calls_are_refused_and_each_gets_one_error_result(
     workspace: Workspace, tmp_path: Path
 ) -> None:
+    """TC-15 and TC-45: refused tool calls, one is_error result each."""
     scenario = """
 turns:
   - tool_calls:
@@ -122,6 +123,7 @@ turns:
 
 
 def test_truncated_tool_call_is_never_run(workspace: Workspace, tmp_path: Path) -> None:
+    """TC-43: a tool call cut off at max_tokens is answered, never run."""
     scenario = """
 turns:
   - stop_reason: max_tokens
@@ -141,6 +143,7 @@ turns:
 
 
 def test_repeated_truncation_stops_the_loop(workspace: Workspace, tmp_path: Path) -> None:
+    """TC-43: after repeated truncation the loop stops."""
     turn = """
   - stop_reason: max_tokens
     tool_calls: [{name: search, input: {pattern: x}}]"""
@@ -159,6 +162,7 @@ def test_repeated_truncation_stops_the_loop(workspace: Workspace, tmp_path: Path
 def test_terminal_stop_reasons(
     workspace: Workspace, tmp_path: Path, stop_reason: str, error: type[Exception], message: str
 ) -> None:
+    """TC-44: refusal and model_context_window_exceeded end the loop."""
     agent, _ = make_agent(
         workspace, f"turns:\n  - {{text: 'I will not', stop_reason: {stop_reason}}}\n", tmp_path
     )
@@ -167,6 +171,7 @@ def test_terminal_stop_reasons(
 
 
 def test_pause_turn_continues_the_same_assistant_message(workspace: Workspace, tmp_path: Path) -> None:
+    """TC-44: pause_turn sends the content back and counts a turn."""
     scenario = """
 turns:
   - {text: "thinking...", stop_reason: pause_turn}
@@ -216,6 +221,7 @@ turns:
 
 
 def test_resume_answers_the_submit_call_with_gate_feedback(workspace: Workspace, tmp_path: Path) -> None:
+    """TC-45: after resuming, every tool_use id still has one tool_result."""
     scenario = """
 turns:
   - tool_calls: [%s, {name: search, input: {pattern: "x ="}}]
@@ -246,6 +252,7 @@ def test_turn_limit_warns_at_80_percent_then_stops(workspace: Workspace, tmp_pat
 
 
 def test_cost_limit_stops_the_loop(workspace: Workspace, tmp_path: Path) -> None:
+    """TC-47: the run ledger stops the loop when the budget is spent."""
     turn = "  - tool_calls: [{name: search, input: {pattern: x}}]\n    usage: {output_tokens: 100000}\n"
     agent, _ = make_agent(workspace, "turns:\n" + turn * 4, tmp_path, limits=Limits(max_cost_usd=3.0))
     with pytest.raises(LimitReached, match="cost limit reached"):
@@ -270,6 +277,7 @@ def test_wall_time_limit_stops_the_loop(workspace: Workspace, tmp_path: Path) ->
 
 
 def test_ledger_counts_cache_tokens_as_input_and_prices_them() -> None:
+    """TC-47: total input = input + cache creation + cache read."""
     ledger = Ledger(price_for("claude-sonnet-4-6"))
     ledger.record(Usage(100, 1000, 2000, 0))
     ledger.record(Usage(100, 1000, 500, 2000))

@@ -637,6 +637,7 @@ BAD_NAMES = [
 
 @pytest.mark.parametrize(("path", "reason"), BAD_NAMES)
 def test_bad_feature_names_are_rejected(path: str, reason: str) -> None:
+    """TC-10."""
     trigger = parse_event("push", push_payload(commit(added=(path,))), diff=no_diff)
     assert isinstance(trigger, Ignored)
     assert trigger.reason.startswith("push touches no valid spec folder: ")
@@ -647,6 +648,7 @@ def test_bad_feature_names_are_rejected(path: str, reason: str) -> None:
 
 
 def test_good_features_survive_beside_rejected_ones() -> None:
+    """TC-10."""
     payload = push_payload(commit(added=("specs/$(id)/spec.md", "specs/007-ok/spec.md")))
     trigger = parse_event("push", payload, diff=no_diff)
     assert isinstance(trigger, SpecsPushed)
@@ -655,6 +657,7 @@ def test_good_features_survive_beside_rejected_ones() -> None:
 
 
 def test_a_bad_path_rejects_its_whole_feature() -> None:
+    """TC-10."""
     payload = push_payload(commit(added=("specs/008-x/spec.md", "specs/008-x/a/../b.md")))
     assert parse_event("push", payload) == Ignored(
         "push touches no valid spec folder: path 'specs/008-x/a/../b.md' is not a plain relative path"

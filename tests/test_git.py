@@ -205,6 +205,7 @@ def test_run_without_changes_makes_no_commit(remote: Path, clone: Callable[[str]
 def test_human_commit_is_kept_by_rebasing_never_forcing(
     remote: Path, clone: Callable[[str], Path], argv_log: Callable[[], list[list[str]]]
 ) -> None:
+    """TC-48."""
     wd = Workdir(clone("bot"), remote_url=str(remote))
     wd.prepare_branch(BRANCH, "main")
     write(wd.path, {"a.txt": "bot 1\n"})
@@ -235,6 +236,7 @@ def test_human_commit_is_kept_by_rebasing_never_forcing(
 def test_conflicting_human_change_stops_with_retry_advice(
     remote: Path, clone: Callable[[str], Path], argv_log: Callable[[], list[list[str]]]
 ) -> None:
+    """TC-48."""
     wd = Workdir(clone("bot"), remote_url=str(remote))
     wd.prepare_branch(BRANCH, "main")
     write(wd.path, {"app/main.py": "x = 2\n"})
@@ -469,6 +471,7 @@ def test_token_is_masked_before_use_and_never_printed(
     http_remote: _Server,
     argv_log: Callable[[], list[list[str]]],
 ) -> None:
+    """TC-17."""
     out = StringIO()
     runtime = Runtime(env={"GITHUB_ACTIONS": "true"}, out=out)
     b64 = auth_header(TOKEN).split()[-1]

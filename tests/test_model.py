@@ -54,6 +54,7 @@ def complete(model: AnthropicModel, max_tokens: int = 1024) -> str:
 
 
 def test_overloaded_twice_then_success(anthropic_api: AnthropicEmulator) -> None:
+    """TC-39: 529 twice, then success."""
     anthropic_api.play(ONE_TURN)
     anthropic_api.inject(Fault(status=529, times=2))
     sleeps = Sleeps()
@@ -66,6 +67,7 @@ def test_overloaded_twice_then_success(anthropic_api: AnthropicEmulator) -> None
 def test_overloaded_three_times_is_a_clear_error_with_the_request_id(
     anthropic_api: AnthropicEmulator,
 ) -> None:
+    """TC-39: three 529s surface as 'Anthropic overloaded (request-id …)'."""
     anthropic_api.play(ONE_TURN)
     anthropic_api.inject(Fault(status=529, times=3))
     with pytest.raises(FatalError) as error:
@@ -77,6 +79,7 @@ def test_overloaded_three_times_is_a_clear_error_with_the_request_id(
 
 
 def test_retry_after_is_honoured_within_the_budget(anthropic_api: AnthropicEmulator) -> None:
+    """TC-40: retry-after honoured (20 s and 120 s) within the budget."""
     anthropic_api.play(ONE_TURN)
     anthropic_api.inject(Fault(status=429, retry_after=20))
     anthropic_api.inject(Fault(status=429, retry_after=120))
@@ -86,6 +89,7 @@ def test_retry_after_is_honoured_within_the_budget(anthropic_api: AnthropicEmula
 
 
 def test_retry_after_beyond_the_budget_fails_fast(anthropic_api: AnthropicEmulator) -> None:
+    """TC-40: a retry-after past the run's deadline fails clearly, no tight loop."""
     anthropic_api.play(ONE_TURN)
     anthropic_api.inject(Fault(status=429, retry_after=120))
     sleeps = Sleeps()
@@ -98,6 +102,7 @@ def test_retry_after_beyond_the_budget_fails_fast(anthropic_api: AnthropicEmulat
 def test_client_errors_are_not_retried_and_never_show_the_key(
     anthropic_api: AnthropicEmulator, status: int, kind: str
 ) -> None:
+    """TC-41: 401/400 are not retried; type and request-id shown, never the key."""
     anthropic_api.play(ONE_TURN)
     anthropic_api.inject(Fault(status=status))
     with pytest.raises(FatalError) as error:
@@ -122,6 +127,7 @@ def test_wrong_key_is_an_authentication_error(anthropic_api: AnthropicEmulator) 
 
 
 def test_dropped_connection_is_retried_from_the_same_messages(anthropic_api: AnthropicEmulator) -> None:
+    """TC-42: a dropped connection retries the turn from the same messages."""
     anthropic_api.play(ONE_TURN)
     anthropic_api.inject(Fault(kind="drop"))
     sleeps = Sleeps()
@@ -133,6 +139,7 @@ def test_dropped_connection_is_retried_from_the_same_messages(anthropic_api: Ant
 
 @pytest.mark.parametrize("kind", ["drop_mid_stream", "sse_error"])
 def test_stream_failure_mid_answer_retries_the_turn(anthropic_api: AnthropicEmulator, kind: str) -> None:
+    """TC-42: a stream cut mid-answer (or an SSE error) retries the whole turn."""
     anthropic_api.play(ONE_TURN)
     anthropic_api.inject(Fault(kind=kind, status=529 if kind == "sse_error" else 500))
     sleeps = Sleeps()
@@ -144,6 +151,7 @@ def test_stream_failure_mid_answer_retries_the_turn(anthropic_api: AnthropicEmul
 
 
 def test_large_max_tokens_is_caught_at_start_without_streaming() -> None:
+    """TC-46: max_tokens the non-streaming API refuses is caught at start."""
     with pytest.raises(FatalError, match=r"Use streaming or set max-tokens ≤ 21333"):
         check_max_tokens(32000, streaming=False)
     check_max_tokens(32000, streaming=True)
@@ -164,6 +172,7 @@ def test_missing_api_key_names_the_fork_case() -> None:
 
 
 def test_breakpoints_sit_on_system_tools_and_the_newest_user_turn() -> None:
+    """TC-47: cache_control on system, tools and the moving breakpoint."""
     messages = [
         {"role": "user", "content": "task"},
         {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
@@ -180,6 +189,7 @@ def test_breakpoints_sit_on_system_tools_and_the_newest_user_turn() -> None:
 
 
 def test_system_prompt_has_nothing_per_run() -> None:
+    """TC-47: nothing per-run before the first breakpoint."""
     system = prompts.render("system.md")
     assert system == prompts.render("system.md")
     for marker in ("2026", "run_id", "GITHUB_RUN", "{{"):
@@ -189,6 +199,7 @@ def test_system_prompt_has_nothing_per_run() -> None:
 def test_agent_over_http_reads_the_cache_from_turn_two(
     anthropic_api: AnthropicEmulator, git_repo: ..., tmp_path: Path
 ) -> None:
+    """TC-47: turn 2 reads the cache through the real client."""
     scenario = parse_scenario(
         """
 turns:

@@ -105,6 +105,7 @@ def test_tracking_comment_is_edited_in_place_and_the_issue_gets_eyes(
 
 @pytest.mark.slow
 def test_same_trigger_again_reuses_the_pr_and_does_nothing(label_run: LabelRun) -> None:
+    """TC-49."""
     world, second = label_run.world, label_run.second
     assert second.endswith("exit=0"), second[-3000:]
     assert "Nothing changed" in " ".join(c.body for c in world.github.repo(REPO).comments.values())

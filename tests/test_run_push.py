@@ -180,6 +180,7 @@ def test_a_push_adding_a_feature_opens_one_pr_for_it(story: Story) -> None:
 
 @pytest.mark.slow
 def test_the_same_push_again_reuses_the_pr_and_does_nothing(story: Story) -> None:
+    """TC-49."""
     first, again = story.steps["new feature"], story.steps["same push again"]
     assert again.log.endswith("exit=0"), again.log[-3000:]
     assert again.prompts == []
