@@ -194,3 +194,60 @@ def test_local_can_run_again_from_its_own_branch(tmp_path: Path) -> None:
         assert run_git(repo, "branch", "--show-current").strip() == BRANCH
     finally:
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def _section(body: str, heading: str) -> str:
+    start = body.index(f"## {heading}\n")
+    end = body.find("\n## ", start + 1)
+    return body[start : end if end != -1 else len(body)]
+
+
+@pytest.mark.slow
+def test_pr_body_files_table_equals_git_numstat(local_run: LocalRun) -> None:
+    from bot.report import validate_body
+
+    body = (local_run.repo / ".specship/pr.md").read_text()
+    assert validate_body(body) == []
+    rows = [line for line in _section(body, "Files Modified/Created").splitlines() if line.startswith("| ")][
+        1:
+    ]
+    table = [
+        (int(cells[3]), int(cells[4]), cells[2].strip("`"))
+        for cells in ([c.strip() for c in row.split("|")] for row in rows)
+        if cells[3].isdigit()
+    ]
+    numstat = [
+        (int(added), int(deleted), path)
+        for added, deleted, path in (
+            line.split("\t")
+            for line in run_git(local_run.repo, "diff", "--numstat", local_run.base, "HEAD").splitlines()
+        )
+    ]
+    assert table == numstat
+
+
+@pytest.mark.slow
+def test_pr_body_acceptance_rows_agree_with_junit(local_run: LocalRun) -> None:
+    body = (local_run.repo / ".specship/pr.md").read_text()
+    criteria = _section(body, "Acceptance Criteria")
+    outcomes = pytest_gate.run_tests(local_run.repo, "python -m pytest -q", "backend", timeout=300).outcomes
+    rows = [line for line in criteria.splitlines() if line.startswith("- [")]
+    assert len(rows) == 13
+    assert all(row.startswith("- [x] **US") for row in rows)
+    cited = [
+        line.split("`")[1]
+        for line in criteria.splitlines()
+        if line.strip().startswith(("- ✅", "- ❌")) and "`" in line
+    ]
+    assert len(cited) >= 13
+    assert all(outcomes.get(node) == "passed" or any(k.startswith(node) for k in outcomes) for node in cited)
+
+
+@pytest.mark.slow
+def test_pr_body_environment_section_matches_what_the_change_reads(local_run: LocalRun) -> None:
+    body = (local_run.repo / ".specship/pr.md").read_text()
+    diff = run_git(local_run.repo, "diff", local_run.base, "HEAD", "--", "backend/src")
+    reads_env = any(token in diff for token in ("os.getenv(", "os.environ", "BaseSettings"))
+    section = _section(body, "Environment Variables")
+    assert reads_env is False
+    assert "The change reads no environment variables." in section
