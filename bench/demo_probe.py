@@ -27,7 +27,7 @@ def classify(argv: Any) -> str:
 
 
 def main(out_path: Path) -> int:
-    from bot import cli_local, gitread, sandbox, scripted
+    from bot import cli_local, gitread, sandbox, sandbox_setup, scripted
     from bot.__main__ import main as cli_main
 
     state: dict[str, Any] = {"phase": "setup", "repo": None}
@@ -55,7 +55,9 @@ def main(out_path: Path) -> int:
 
     # Patched module attributes: every caller looks them up at call time (`sandbox.run(...)`).
     sandbox.run = timed("subprocess", sandbox.run, lambda argv, *a: classify(argv))
-    sandbox.prepare_workspace_for_sandbox = timed("prepare workspace", sandbox.prepare_workspace_for_sandbox)
+    sandbox_setup.prepare_workspace_for_sandbox = timed(
+        "prepare workspace", sandbox_setup.prepare_workspace_for_sandbox
+    )
     gitread.git = timed("git", gitread.git)
     scripted.ScriptedModel.complete = timed(  # type: ignore[method-assign]
         "scripted model", scripted.ScriptedModel.complete

@@ -38,7 +38,8 @@ def _repo_map(repo: Path) -> dict[str, Any]:
 def _auth(repo: Path, dynamic: bool) -> dict[str, Any]:
     from bot.gates import GateContext
     from bot.gates.fastapi_auth import gate
-    from bot.gates.probe import locate_app, static_app_info
+    from bot.gates.probe import locate_app
+    from bot.gates.static_routes import static_app_info
     from bot.settings import Settings
 
     settings = Settings(

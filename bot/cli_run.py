@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot import Model, actions, sandbox
+from bot import Model, actions, sandbox_setup
 from bot.cli_common import load_settings, read_trigger
 from bot.commands import handle
 from bot.dispatch import authorize
@@ -122,7 +122,7 @@ def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
     env = dict(os.environ)
     workspace = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
     settings = load_settings(workspace, env)
-    for name in sandbox.strip_persisted_credentials(workspace):
+    for name in sandbox_setup.strip_persisted_credentials(workspace):
         rt.info(f"removed persisted checkout credential {name} from the git config")
     trigger = read_trigger(workspace, settings, env)
     planned, deltas = refine_push(workspace, trigger, plan(trigger, settings))

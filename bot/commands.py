@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from bot import Host
 from bot.dispatch import WRITE_ROLES
-from bot.events import IssueCommand, PrCommand, parse_command
+from bot.events import IssueCommand, PrCommand
 from bot.exceptions import FatalError
 from bot.flows import JobResult, RunEnv, Target, close_tracker, implement, workdir
 from bot.gates import GateContext
 from bot.gates.run import run_all
 from bot.github_types import CommentInfo, PrInfo
+from bot.grammar import parse_command
 from bot.pipeline import Request, format_gates
 from bot.plan import feature_from_text
 from bot.report import marker_of

@@ -7,22 +7,20 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, cast
 
 from bot.exceptions import FatalError
 from bot.gitread import Change, GitError, changed_paths, list_files
+from bot.grammar import Verb, parse_command
+from bot.payload import _PAYLOAD_FIX, _check, _get, _json_kind, _opt, _sha, safe
 
-Verb = Literal["revise", "retry", "check", "answer", "help"]
 FeatureKind = Literal["new", "edited", "deleted"]
 CommentKind = Literal["issue_comment", "review", "review_comment"]
 Diff = Callable[[str, str], list[Change]]
 TreeHas = Callable[[str, str], bool]
 
-VERBS: tuple[Verb, ...] = ("revise", "retry", "check", "answer", "help")
-TEXT_VERBS = frozenset({"revise", "answer"})
 FEATURE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _FEATURE_NAME = re.compile(FEATURE_NAME_PATTERN.strip("^$"))
-_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _NOREPLY = re.compile(r"(?:\d+\+)?(?P<login>[^@\s]+)@users\.noreply\.github\.com")
 DEFAULT_BOT_LOGINS = ("specship[bot]", "github-actions[bot]")
 DEFAULT_BOT_EMAILS = (
@@ -33,10 +31,6 @@ MAX_LISTED_COMMITS = 20  # GitHub lists at most 20 commits in a push event...
 MAX_LISTED_FILES = 3000  # ...and at most 3000 paths in each commit's added/modified/removed
 MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
-_PAYLOAD_FIX = (
-    "Specship reads the webhook payload GitHub writes to GITHUB_EVENT_PATH; when you replay an "
-    "event by hand, pass the complete payload GitHub sent for that event, unchanged."
-)
 _ENV_FIX = (
     "Run Specship as a step of a GitHub Actions workflow, or set GITHUB_EVENT_NAME and "
     "GITHUB_EVENT_PATH (a webhook payload JSON file) to replay an event locally."
@@ -146,136 +140,9 @@ class IssueCommand:
 Trigger = IssueLabeled | SpecsPushed | PrCommand | IssueCommand | Ignored
 
 
-@dataclass(frozen=True)
-class Command:
-    """A parsed command line: the verb, its text, and a note when it fell back to help."""
-
-    verb: Verb
-    text: str
-    note: str = ""
-
-
-def safe(value: str, limit: int = 60) -> str:
-    """An untrusted name for logs: repr-escaped (controls, bidi, zero-width) and truncated."""
-    if len(value) <= limit:
-        return repr(value)
-    return f"{value[:limit]!r}… ({len(value)} chars)"
-
-
 def is_feature_name(name: str) -> bool:
     """True when `name` is an acceptable `specs/<name>/` folder name."""
     return _FEATURE_NAME.fullmatch(name) is not None
-
-
-# The grammar: the first non-empty line, left-stripped, is `<prefix> <verb> [text]`. Prefix and verb
-# are case-sensitive. `revise`/`answer` take the rest of that line plus the following lines and fall
-# back to help (with a note) when that is empty; the other verbs take no text on their line (else
-# help with a note), and lines after theirs are commentary. An unknown verb is help with a note, so
-# a typo gets an answer rather than silence; a body not starting with the prefix is no command.
-def parse_command(body: str, prefix: str = "/specship") -> Command | None:
-    """The command in a comment body, or None when its first non-empty line is not one."""
-    lines = body.splitlines()
-    index = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if index is None:
-        return None
-    first = lines[index].lstrip()
-    # Quoted lines ("> /specship retry") and code fences start with another character,
-    # so they never match the prefix; nothing after them is searched.
-    if not first.startswith(prefix):
-        return None
-    rest = first[len(prefix) :]
-    if rest and not rest[0].isspace():
-        return None  # "/specshipper", "/specship-x"
-    words = rest.split(maxsplit=1)
-    if not words:
-        return Command("help", "", "no command given")
-    word, same_line = words[0], (words[1].strip() if len(words) > 1 else "")
-    if word not in VERBS:
-        return Command("help", "", f"unknown command {safe(word, 30)}")
-    verb: Verb = word
-    if verb in TEXT_VERBS:
-        text = "\n".join([same_line, *lines[index + 1 :]]).strip()
-        if not text:
-            return Command("help", "", f"'{verb}' needs text: {prefix} {verb} <text>")
-        return Command(verb, text)
-    if same_line:
-        return Command("help", "", f"'{verb}' takes no text")
-    return Command(verb, "")
-
-
-# ---- typed access to the payload ------------------------------------------------------------
-
-T = TypeVar("T")
-_KIND_NAMES: dict[type, str] = {
-    int: "an integer",
-    str: "a string",
-    bool: "a boolean",
-    dict: "an object",
-    list: "an array",
-}
-
-
-def _json_kind(value: object) -> str:
-    if value is None:
-        return "null"
-    for kind in (bool, int, float, str, list, dict):
-        if isinstance(value, kind):
-            return _KIND_NAMES.get(kind, "a number")
-    return type(value).__name__
-
-
-def _lookup(data: Mapping[str, Any], path: str, event: str) -> tuple[bool, object]:
-    node: object = data
-    walked: list[str] = []
-    for key in path.split("."):
-        if not isinstance(node, Mapping):
-            where = ".".join(walked)
-            raise FatalError(
-                f"{where} in the {event} event payload is {_json_kind(node)}, expected an object.",
-                _PAYLOAD_FIX,
-            )
-        walked.append(key)
-        if key not in node:
-            return False, None
-        node = node[key]
-    return True, node
-
-
-def _check(value: object, kind: type[T], name: str, event: str) -> T:
-    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
-        return value
-    raise FatalError(
-        f"{name} in the {event} event payload is {_json_kind(value)}, "
-        f"expected {_KIND_NAMES.get(kind, kind.__name__)}.",
-        _PAYLOAD_FIX,
-    )
-
-
-def _get(data: Mapping[str, Any], path: str, kind: type[T], event: str, root: str = "") -> T:
-    """The value at dotted `path`; a FatalError naming the path when it is missing or mistyped."""
-    name = f"{root}.{path}" if root else path
-    found, value = _lookup(data, path, event)
-    if not found:
-        raise FatalError(f"{name} missing in the {event} event payload.", _PAYLOAD_FIX)
-    return _check(value, kind, name, event)
-
-
-def _opt(data: Mapping[str, Any], path: str, kind: type[T], event: str, root: str = "") -> T | None:
-    """Like _get, but None when the field is missing or null."""
-    found, value = _lookup(data, path, event)
-    if not found or value is None:
-        return None
-    return _check(value, kind, f"{root}.{path}" if root else path, event)
-
-
-def _sha(data: Mapping[str, Any], path: str, event: str) -> str:
-    value = _get(data, path, str, event)
-    if not _SHA.fullmatch(value):
-        raise FatalError(
-            f"{path} in the {event} event payload is {safe(value, 80)}, not a commit SHA.",
-            _PAYLOAD_FIX,
-        )
-    return value
 
 
 # ---- entry points ---------------------------------------------------------------------------

@@ -23,12 +23,12 @@ from bot.events import (
     SpecsPushed,
     git_callables,
     load_event,
-    parse_command,
     parse_event,
-    safe,
 )
 from bot.exceptions import FatalError
 from bot.gitread import ZERO_SHA, Change
+from bot.grammar import parse_command
+from bot.payload import safe
 
 WEBHOOKS = FIXTURES / "github" / "webhooks"
 SCHEMAS = FIXTURES / "github" / "webhook-schemas"

@@ -22,8 +22,8 @@ from bot.gates.probe import (
     locate_app,
     parse_probe_output,
     probe_env,
-    static_app_info,
 )
+from bot.gates.static_routes import static_app_info
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.gates import Finding, GateContext, GateResult, security
-from bot.gates.guard import load_diff
+from bot.gates.diffs import load_diff
 from bot.settings import Settings
 from tests.conftest import ROOT, run_git
 

@@ -10,16 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from bot.gates import Finding, GateContext, GateResult
-from bot.gates.probe import (
-    DEFAULT_TIMEOUT_S,
-    AppInfo,
-    DependencyInfo,
-    FunctionNode,
-    Module,
-    RouteInfo,
-    SourceIndex,
-    load_app_info,
-)
+from bot.gates.probe import DEFAULT_TIMEOUT_S, AppInfo, DependencyInfo, RouteInfo, load_app_info
+from bot.gates.static_routes import FunctionNode, Module, SourceIndex
 from bot.settings import Settings
 
 NAME = "fastapi_auth"

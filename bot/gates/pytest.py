@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import gitread, sandbox
+from bot import gitread, sandbox, sandbox_setup
 from bot.exceptions import FatalError
 from bot.gates import Finding, GateResult
 
@@ -105,7 +105,7 @@ def run_tests(
 ) -> TestRun:
     """Run the tests in the sandbox; model-supplied node ids are validated by the sandbox."""
     cwd = (repo / app_directory).resolve()
-    sandbox.prepare_workspace_for_sandbox(repo)
+    sandbox_setup.prepare_workspace_for_sandbox(repo)
     started = time.monotonic()
     with sandbox.scratch_dir() as scratch:
         junit = scratch / "junit.xml"
@@ -117,7 +117,7 @@ def run_tests(
         messages: dict[str, str] = {}
         try:
             # the sandbox wrote this file: no symlinks followed, size capped
-            outcomes, messages = parse_junit(sandbox.read_untrusted_file(junit, MAX_JUNIT_BYTES), cwd)
+            outcomes, messages = parse_junit(sandbox_setup.read_untrusted_file(junit, MAX_JUNIT_BYTES), cwd)
         except (OSError, ValueError, ET.ParseError):
             outcomes = {}
     return TestRun(

@@ -1,0 +1,116 @@
+"""The work tree's diff as typed values (files, hunks, lines), and which files are tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet
+
+from bot import gitread
+
+# -- the diff, as typed values ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of a hunk: kind is '+', '-' or ' '; old/new are its line numbers on either side."""
+
+    kind: str
+    text: str
+    old: int | None
+    new: int | None
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """One hunk; `index` orders the hunks of a file."""
+
+    index: int
+    old_start: int
+    new_start: int
+    lines: tuple[DiffLine, ...]
+
+    @property
+    def removed(self) -> list[DiffLine]:
+        return [line for line in self.lines if line.kind == "-"]
+
+    @property
+    def added(self) -> list[DiffLine]:
+        return [line for line in self.lines if line.kind == "+"]
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """One changed file: status A (added), M (modified) or D (deleted), its hunks."""
+
+    path: str
+    status: str
+    hunks: tuple[Hunk, ...]
+    binary: bool = False
+
+    def added_lines(self) -> dict[int, str]:
+        """New-file line number -> text of every added line."""
+        return {line.new: line.text for h in self.hunks for line in h.added if line.new is not None}
+
+    def first_line(self) -> int:
+        """Where a finding about the whole file points: its first changed line (old side if deleted)."""
+        for hunk in self.hunks:
+            for line in hunk.lines:
+                if line.kind == "+" and line.new and self.status != "D":
+                    return line.new
+                if line.kind == "-" and line.old and self.status == "D":
+                    return line.old
+            return max(1, hunk.new_start if self.status != "D" else hunk.old_start)
+        return 1
+
+
+def parse_diff(text: str) -> list[FileDiff]:
+    """A unified git diff as FileDiffs (renames are never detected: git diff --no-renames)."""
+    try:
+        patch = PatchSet(text)
+    except UnidiffParseError:
+        return []
+    files = []
+    for patched in patch:
+        status = "A" if patched.is_added_file else "D" if patched.is_removed_file else "M"
+        hunks = []
+        for index, hunk in enumerate(patched):
+            lines = tuple(
+                DiffLine(
+                    str(line.line_type),
+                    str(line.value).rstrip("\r\n"),
+                    line.source_line_no,
+                    line.target_line_no,
+                )
+                for line in hunk
+                if line.line_type in ("+", "-", " ")
+            )
+            hunks.append(Hunk(index, int(hunk.source_start), int(hunk.target_start), lines))
+        files.append(FileDiff(str(patched.path), status, tuple(hunks), bool(patched.is_binary_file)))
+    return files
+
+
+def empty_tree(repo: Path) -> str:
+    """The id of the empty tree in this repository's hash format (SHA-1 or SHA-256)."""
+    return gitread.git(repo, "hash-object", "-t", "tree", "/dev/null").decode().strip()
+
+
+def load_diff(repo: Path, base: str | None) -> list[FileDiff]:
+    """The work tree's changes against `base` (None: against nothing, so every file is added)."""
+    rev = base if base and base != gitread.ZERO_SHA else empty_tree(repo)
+    return parse_diff(gitread.worktree_diff(repo, rev))
+
+
+_TEST_DIRS = frozenset({"tests", "test", "testing"})
+
+
+def is_test_file(path: str) -> bool:
+    """Test code by pytest's conventions: tests/ folders, test_*.py, *_test.py and conftest.py."""
+    parts = PurePosixPath(path).parts
+    name = parts[-1] if parts else ""
+    if not name.endswith(".py"):
+        return False
+    in_tests = any(part.lower() in _TEST_DIRS for part in parts[:-1])
+    return in_tests or name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
