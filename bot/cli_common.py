@@ -6,15 +6,19 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot import actions, settings
+from bot import actions, gitread, settings
 from bot.events import DEFAULT_BOT_LOGINS, Trigger, git_callables, load_event, parse_event
 from bot.settings import Settings
 
 SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 
 
-def load_settings(repo: Path | None, env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from the inputs and the repository file, with every secret masked before use."""
+def load_settings(
+    repo: Path | None, env: Mapping[str, str] | None = None, rev: str | None = None
+) -> Settings:
+    """Settings from the inputs and the repository file (at `rev`, else the work tree).
+
+    Every secret is masked before anything else happens."""
     env = os.environ if env is None else env
     rt = actions.runtime()
     for name in SECRET_ENV:
@@ -25,6 +29,10 @@ def load_settings(repo: Path | None, env: Mapping[str, str] | None = None) -> Se
             for var in settings.input_env_names(key):
                 if env.get(var):
                     rt.mask(env[var])
+    if rev is not None and repo is not None:
+        name = settings.inputs_from_env(env).get("config-file", settings.CONFIG_FILE).strip()
+        raw = gitread.show_file(repo, rev, name)
+        return settings.load(env, file_text=raw.decode("utf-8", "replace") if raw is not None else None)
     return settings.load(env, repo_root=repo)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot import Model, actions, sandbox_setup
+from bot import Model, actions, gitread, sandbox_setup
 from bot.cli_common import load_settings, read_trigger
 from bot.commands import handle
 from bot.dispatch import authorize
@@ -121,9 +121,13 @@ def main(args: argparse.Namespace) -> int:
 def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
     env = dict(os.environ)
     workspace = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
-    settings = load_settings(workspace, env)
-    for name in sandbox_setup.strip_persisted_credentials(workspace):
-        rt.info(f"removed persisted checkout credential {name} from the git config")
+    _, payload = load_event(env)
+    repository = payload.get("repository")
+    default_branch = str((repository if isinstance(repository, dict) else {}).get("default_branch") or "main")
+    # The configuration comes from the default branch as the remote has it, never from what a
+    # pull request's checkout may hold (a fork could otherwise allow itself in).
+    base_ref = f"refs/remotes/origin/{default_branch}"
+    settings = load_settings(workspace, env, rev=base_ref if gitread.rev_parse(workspace, base_ref) else None)
     trigger = read_trigger(workspace, settings, env)
     planned, deltas = refine_push(workspace, trigger, plan(trigger, settings))
     if isinstance(trigger, Ignored) or not planned.jobs:
@@ -134,6 +138,9 @@ def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
     if args.dry_run:
         print(json.dumps(planned.to_json(), indent=2))
         return 0
+    # Before any untrusted code can run: the checkout's persisted token leaves .git/config.
+    for name in sandbox_setup.strip_persisted_credentials(workspace):
+        rt.info(f"removed persisted checkout credential {name} from the git config")
     key = _model_key(settings, env) if any(j.kind in NEEDS_MODEL for j in jobs) else ""
     token = settings.github_token or env.get("GITHUB_TOKEN", "")
     if not token.strip():
@@ -167,8 +174,6 @@ def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
         # The job summary is where a maintainer looks first when "nothing happened".
         rt.summary(f"## Specship\n\nRefused: {decision.reason}; nothing was run.\n")
         return 0
-    _, payload = load_event(env)
-    default_branch = str((payload.get("repository") or {}).get("default_branch") or "main")
     run = RunEnv(
         settings=settings,
         host=host,

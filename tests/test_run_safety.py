@@ -55,6 +55,22 @@ def test_tc1_another_label_is_ignored_without_any_call(world: World) -> None:
     assert world.outputs()["conclusion"] == "ignored"
 
 
+def test_configuration_comes_from_the_default_branch_not_the_checkout(world: World) -> None:
+    """A checkout holding another commit (a PR merge ref, say) cannot change Specship's settings."""
+    workspace = world.checkout()
+    (workspace / ".github/specship.yml").write_text(
+        'trigger-label: "evil"\nallowed-bots: ["evil-app[bot]"]\n'
+    )
+    run_git(workspace, "checkout", "-q", "-b", "pr-merge")
+    run_git(workspace, "commit", "-qam", "a PR that loosens the configuration")
+    number = issue(world)
+    result = world.run("issues", world.label_payload(number, label="evil"), workspace=workspace)
+    assert result.returncode == 0, log(result)
+    assert "ignored: label 'evil' is not the trigger label 'specship'" in result.stdout
+    assert world.github.requests == []
+    assert world.anthropic.requests == []
+
+
 @pytest.mark.parametrize(("login", "role"), [("carol", "read"), ("dave", "triage")])
 def test_tc2_a_reader_or_triager_gets_one_comment_and_no_run(world: World, login: str, role: str) -> None:
     number = issue(world)
