@@ -21,7 +21,7 @@ def main(args: argparse.Namespace) -> int:
     repo = Path(args.repo).resolve()
     config = load_settings(repo, env)
     trigger = read_trigger(repo, config, env)
-    result, _ = refine_push(repo, trigger, plan(trigger, config))
+    result, _ = refine_push(repo, trigger, plan(trigger, config), describe=False)
     rt = actions.runtime()
     print(json.dumps(result.to_json(), indent=2))
     rt.output("jobs", json.dumps({"include": [job.to_json() for job in result.jobs]}))

@@ -18,7 +18,7 @@ from bot.events import Ignored, IssueCommand, IssueLabeled, PrCommand, SpecsPush
 from bot.exceptions import FatalError
 from bot.flows import JobResult, RunEnv, Target, close_tracker, implement
 from bot.pipeline import Request
-from bot.plan import Job, plan, refine_push
+from bot.plan import Job, Plan, plan, refine_push
 from bot.settings import Settings
 from bot.tracking import Tracker
 
@@ -129,12 +129,16 @@ def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
     base_ref = f"refs/remotes/origin/{default_branch}"
     settings = load_settings(workspace, env, rev=base_ref if gitread.rev_parse(workspace, base_ref) else None)
     trigger = read_trigger(workspace, settings, env)
-    planned, deltas = refine_push(workspace, trigger, plan(trigger, settings))
+    planned = plan(trigger, settings)
+    if planned.jobs:
+        # a matrix job keeps only its own feature before the (costly) spec comparison
+        planned = Plan(_selected(planned.jobs, env), planned.ignored, planned.notes)
+    planned, deltas = refine_push(workspace, trigger, planned)
     if isinstance(trigger, Ignored) or not planned.jobs:
         rt.info(f"ignored: {planned.ignored or 'nothing to do'}")
         rt.output("conclusion", "ignored")
         return 0
-    jobs = _selected(planned.jobs, env)
+    jobs = planned.jobs
     if args.dry_run:
         print(json.dumps(planned.to_json(), indent=2))
         return 0

@@ -97,17 +97,28 @@ def plan(trigger: Trigger, settings: Settings) -> Plan:
     raise TypeError(f"unknown trigger {trigger!r}")
 
 
-def refine_push(workspace: Path, trigger: Trigger, planned: Plan) -> tuple[Plan, dict[str, str]]:
+def refine_push(
+    workspace: Path, trigger: Trigger, planned: Plan, *, describe: bool = True
+) -> tuple[Plan, dict[str, str]]:
     """For a push: drop the features whose change is no work, and say what changed in the others.
 
-    A push that only ticks task boxes (Specship's own tick commit, merged with its PR) or changes
-    whitespace would otherwise start the same feature again. An edited feature's prompt gets the
-    change (what moved in the spec, and its diff), so the model implements the change.
+    A push that only ticks task boxes (Specship's own tick commit, merged with its PR) would
+    otherwise start the same feature again. An edited feature's prompt gets the change (what moved
+    in the spec, and its diff), so the model implements the change. Parsing is the costly part:
+    without `describe` (plan), only features whose push touched nothing but tasks.md are parsed.
     """
     if not isinstance(trigger, SpecsPushed) or not planned.jobs:
         return planned, {}
+    touched = {change.name: change.paths for change in trigger.features}
+    only = {
+        f"specs/{job.feature}"
+        for job in planned.jobs
+        if describe or all(path.endswith("/tasks.md") for path in touched.get(job.feature or "", ()))
+    }
+    if not only:
+        return planned, {}
     try:
-        found = specs.delta(workspace, trigger.before, trigger.after)
+        found = specs.delta(workspace, trigger.before, trigger.after, only=only)
     except FatalError as exc:  # e.g. a shallow checkout: judge by the changed paths alone
         actions.runtime().annotate("warning", f"Could not compare the specs of the push: {exc.cause}")
         return planned, {}

@@ -188,3 +188,23 @@ def test_push_touching_two_features_is_one_job_per_feature(
 )
 def test_feature_from_text(texts: tuple[str, ...], expected: str | None) -> None:
     assert feature_from_text(*texts) == expected
+
+
+def test_push_that_only_ticks_task_boxes_plans_nothing(tmp_path: Path, git_repo: Callable[..., Path]) -> None:
+    tasks = "# Tasks\n\n## Phase 1: Setup\n\n- [ ] T001 Create backend/src/app.py\n- [ ] T002 Add tests\n"
+    repo = git_repo(
+        {"specs/002-task-due-dates/spec.md": "# two\n", "specs/002-task-due-dates/tasks.md": tasks}
+    )
+    before = run_git(repo, "rev-parse", "HEAD").strip()
+    (repo / "specs/002-task-due-dates/tasks.md").write_text(tasks.replace("- [ ]", "- [X]"))
+    run_git(repo, "commit", "-qam", "Specship: mark 2 tasks of 002-task-due-dates done")
+    after = run_git(repo, "rev-parse", "HEAD").strip()
+    payload = json.loads((WEBHOOKS / "push/with-new-branch.payload.json").read_text())
+    payload.update(
+        ref="refs/heads/main", before=before, after=after, created=False, deleted=False, commits=[]
+    )
+    payload["repository"]["default_branch"] = "main"
+    result, output = run_plan("push", payload, tmp_path, repo=repo)
+    assert result["jobs"] == []
+    assert "only had task boxes ticked" in result["ignored"]
+    assert "job-count=0" in output

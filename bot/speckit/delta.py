@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -110,11 +110,12 @@ class Delta:
         return next((f for f in self.features if name.strip("/") in (f.name, f.path)), None)
 
 
-def delta(repo: Path, base: str, head: str | None = None) -> Delta:
+def delta(repo: Path, base: str, head: str | None = None, only: Collection[str] | None = None) -> Delta:
     """Compare the specs at `base` with `head` (None: the work tree, untracked files included).
 
-    `base` may be the zero SHA of a new branch: everything is then new. Raises SpecError for a
-    revision that does not exist (usually a shallow checkout)."""
+    `base` may be the zero SHA of a new branch: everything is then new. `only` limits the
+    (costly) parsing to those feature folders (`specs/<name>`). Raises SpecError for a revision
+    that does not exist (usually a shallow checkout)."""
     if not gitread.is_repo(repo):
         raise SpecError(f"{repo} is not a git repository.", "Compare revisions inside a git checkout.")
     base_sha = base if base == gitread.ZERO_SHA else _sha(repo, base)
@@ -129,7 +130,7 @@ def delta(repo: Path, base: str, head: str | None = None) -> Delta:
     touched: dict[str, list[gitread.Change]] = {}
     for path, change in sorted(changes.items()):
         owner = owner_of(path, dirs)
-        if owner is not None:
+        if owner is not None and (only is None or owner in only):
             touched.setdefault(owner, []).append(change)
     features = []
     for path, files in sorted(touched.items()):
