@@ -357,6 +357,8 @@ def _clarify(
     )
     if target.comment_on is not None:
         run.host.add_labels(target.comment_on, [NEEDS_CLARIFICATION_LABEL])
+    # A push with no PR yet has no thread to comment on: the job summary always carries them.
+    run.rt.summary(f"### Specship needs answers for `{target.feature}`\n\n{questions}\n")
     return JobResult("clarification", target.branch, existing, ledger)
 
 
