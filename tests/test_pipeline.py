@@ -1,0 +1,136 @@
+"""The repair loop: failing gates go back to the model as one message, for a bounded number of rounds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot import specs
+from bot.agent import Limits
+from bot.gates import Finding, GateContext, GateResult
+from bot.model import Ledger, ModelResponse, price_for
+from bot.pipeline import Pipeline
+from bot.scenario import parse_scenario
+from bot.scripted import ScriptedModel
+from bot.settings import Settings
+from bot.transcript import Transcript
+
+SPEC = """# Feature Specification: Notes
+
+### User Story 1 - Keep a note (Priority: P1)
+
+**Acceptance Scenarios**:
+
+1. **Given** a user, **When** they save a note, **Then** it is stored.
+"""
+SUBMIT = {
+    "name": "submit_report",
+    "input": {
+        "summary": "Adds notes.",
+        "files": [],
+        "acceptance_criteria": [
+            {"id": "US1-AS1", "criterion": "stored", "tests": ["tests/test_n.py::test_saved"]}
+        ],
+    },
+}
+
+
+class Phases:
+    """A Progress that records the phases it is told about."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def phase(self, name: str) -> None:
+        self.names.append(name)
+
+    def usage(self, ledger: Ledger, turns: int) -> None:
+        del ledger, turns
+
+
+class Recorder:
+    def __init__(self, inner: ScriptedModel) -> None:
+        self.inner, self.name = inner, inner.name
+        self.last_user: list[Any] = []
+
+    def complete(
+        self, system: str, tools: list[dict[str, Any]], messages: list[dict[str, Any]], max_tokens: int
+    ) -> ModelResponse:
+        self.last_user = json.loads(json.dumps(messages[-1]["content"]))
+        return self.inner.complete(system, tools, messages, max_tokens)
+
+
+def gates_failing_times(failures: int) -> Callable[[GateContext], list[GateResult]]:
+    """A stand-in gate runner: the security gate fails `failures` times, then everything passes."""
+    calls = {"n": 0}
+
+    def run(ctx: GateContext) -> list[GateResult]:
+        calls["n"] += 1
+        failing = calls["n"] <= failures
+        security = GateResult(
+            "security",
+            "1 error" if failing else "clean",
+            (Finding("HTTPException detail leaks str(exc)", "app/notes.py", 12),) if failing else (),
+        )
+        pytest_result = GateResult(
+            "pytest", "1 passed", details={"outcomes": {"tests/test_n.py::test_saved": "passed"}}
+        )
+        return [pytest_result, security]
+
+    return run
+
+
+def run_pipeline(
+    git_repo: Callable[..., Path], tmp_path: Path, turns: int, failures: int, rounds: int
+) -> tuple[Any, Recorder, Phases]:
+    repo = git_repo({"specs/001-notes/spec.md": SPEC, "app/notes.py": "x = 1\n"})
+    feature = specs.read_feature(repo, "001-notes", None)
+    scenario = "turns:\n" + "".join(f"  - tool_calls: [{json.dumps(SUBMIT)}]\n" for _ in range(turns))
+    model = Recorder(ScriptedModel(parse_scenario(scenario, "repair.yaml")))
+    progress = Phases()
+    pipeline = Pipeline(
+        repo,
+        replace(Settings(), max_repair_rounds=rounds),
+        model,
+        Ledger(price_for("claude-sonnet-4-6")),
+        Transcript(tmp_path / "t.jsonl"),
+        progress,
+        gates=gates_failing_times(failures),
+    )
+    outcome = pipeline.run(feature, "implement notes", "HEAD", Limits())
+    return outcome, model, progress
+
+
+def test_a_failing_gate_goes_back_to_the_model_once_and_then_passes(
+    git_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    outcome, model, progress = run_pipeline(git_repo, tmp_path, turns=2, failures=1, rounds=2)
+    assert outcome.conclusion == "success"
+    assert [g.name for g in outcome.gates] == ["pytest", "security", "acceptance"]
+    assert progress.names == ["implement", "gates", "repair 1", "gates"]
+    feedback = model.last_user
+    assert [block["type"] for block in feedback] == ["tool_result"]
+    assert feedback[0]["is_error"] is True
+    assert "security: 1 error" in feedback[0]["content"]
+    assert "app/notes.py:12: HTTPException detail leaks str(exc)" in feedback[0]["content"]
+    assert "round 1 of 2" in feedback[0]["content"]
+
+
+def test_gates_still_failing_after_the_last_round_leave_a_draft(
+    git_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    outcome, _, progress = run_pipeline(git_repo, tmp_path, turns=2, failures=5, rounds=1)
+    assert outcome.conclusion == "draft"
+    assert progress.names.count("gates") == 2
+    assert outcome.unfinished == ["security still failing after 1 repair round(s)"]
+
+
+def test_no_repair_rounds_means_the_first_verdict_stands(
+    git_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    outcome, _, progress = run_pipeline(git_repo, tmp_path, turns=1, failures=1, rounds=0)
+    assert outcome.conclusion == "draft"
+    assert "repair 1" not in progress.names
