@@ -425,3 +425,26 @@ def test_tc50_sigterm_during_the_agent_pushes_the_wip_and_says_cancelled(world: 
     marker = marker_of(world.github.repo(REPO).pulls[number].issue.body or "")
     assert marker is not None
     assert marker["feature"] == FEATURE
+
+
+def test_a_run_that_changes_nothing_opens_no_pr_and_fails_visibly(world: World) -> None:
+    """Nothing to push: no branch, no PR, a tracking comment that says so, and a red step."""
+    number = issue(world)
+    play(
+        world.anthropic,
+        """
+turns:
+  - tool_calls:
+      - name: submit_report
+        input:
+          summary: "Nothing to do."
+          files: []
+          acceptance_criteria: [{id: US1-AS1, criterion: "c", tests: []}]
+""",
+    )
+    result = world.run("issues", world.label_payload(number), **NO_REPAIR)
+    assert result.returncode == 1, log(result)
+    assert world.outputs()["conclusion"] == "no-changes"
+    assert world.github.repo(REPO).pulls == {}
+    assert world.branches() == ["main"]
+    assert any("nothing to push" in body for body in bot_comments(world, number))
