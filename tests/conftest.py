@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+EXAMPLE = ROOT / "examples" / "taskboard"
+EXAMPLE_IGNORED = shutil.ignore_patterns(
+    "scenarios", "__pycache__", ".ruff_cache", ".venv", "*.db", ".pytest_cache", ".mypy_cache"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,6 +59,34 @@ def run_git(repo: Path, *args: str) -> str:
         check=True,
     )
     return done.stdout
+
+
+@contextmanager
+def reachable_tempdir(prefix: str = "specship-test-") -> Iterator[Path]:
+    """A temp dir the sandbox user can traverse (pytest's tmp_path is mode 0700), removed after."""
+    parent = Path(tempfile.mkdtemp(prefix=prefix))
+    parent.chmod(0o755)
+    try:
+        yield parent
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def committed_example(parent: Path, message: str = "base") -> Path:
+    """A copy of examples/taskboard (001 implemented, 002 specified) as a fresh one-commit repository."""
+    repo = parent / "taskboard"
+    shutil.copytree(EXAMPLE, repo, ignore=EXAMPLE_IGNORED)
+    run_git(repo, "init", "-q")
+    run_git(repo, "add", "-A")
+    run_git(repo, "commit", "-q", "-m", message)
+    return repo
+
+
+@pytest.fixture
+def reachable_dir() -> Iterator[Path]:
+    """reachable_tempdir as a fixture."""
+    with reachable_tempdir() as path:
+        yield path
 
 
 @pytest.fixture

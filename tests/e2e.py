@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Any
 
 from bot.report import render_marker
 from bot.scenario import load_scenario, parse_scenario
-from tests.conftest import run_git
+from tests.conftest import reachable_tempdir, run_git
 from tests.fakes.anthropic_api import API_KEY, AnthropicEmulator
 from tests.fakes.github_api import GitHubEmulator
 from tests.fakes.github_faults import WRITE_METHODS, RecordedRequest
@@ -321,12 +320,8 @@ def play(anthropic: AnthropicEmulator, text_or_path: str | Path) -> None:
 
 
 def world_dir() -> Iterator[Path]:
-    parent = Path(tempfile.mkdtemp(prefix="specship-e2e-"))
-    parent.chmod(0o755)  # the sandbox user runs the example's tests from the checkout
-    try:
+    with reachable_tempdir("specship-e2e-") as parent:  # the sandbox user runs the checkout's tests
         yield parent
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
 
 
 @contextmanager

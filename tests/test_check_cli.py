@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_git
+from tests.conftest import committed_example, reachable_tempdir, run_git
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples/taskboard"
@@ -23,17 +21,8 @@ GATES = ["pytest", "security", "fastapi_auth", "contracts", "guard"]
 @pytest.fixture(scope="module")
 def example() -> Iterator[Path]:
     """The example at 001, committed, in a directory the sandbox user can reach."""
-    parent = Path(tempfile.mkdtemp(prefix="specship-check-test-"))
-    parent.chmod(0o755)
-    repo = parent / "taskboard"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("scenarios", "__pycache__", ".ruff_cache"))
-    run_git(repo, "init", "-q")
-    run_git(repo, "add", "-A")
-    run_git(repo, "commit", "-q", "-m", "001")
-    try:
-        yield repo
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
+    with reachable_tempdir() as parent:
+        yield committed_example(parent, "001")
 
 
 def check(repo: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,12 +17,9 @@ import pytest
 
 from bot.gates import Finding, GateContext, GateResult, contracts
 from bot.settings import Settings
-from tests.conftest import ROOT, run_git
+from tests.conftest import ROOT, committed_example, reachable_tempdir, run_git
 
 EXAMPLE = ROOT / "examples" / "taskboard"
-IGNORED = shutil.ignore_patterns(
-    ".ruff_cache", "__pycache__", ".venv", "*.db", ".pytest_cache", ".mypy_cache"
-)
 FEATURE = "001-user-tasks"
 CONTRACT = f"specs/{FEATURE}/contracts/openapi.yaml"
 
@@ -48,15 +44,8 @@ def app_openapi(backend: Path) -> dict[str, Any]:
 @pytest.fixture
 def example() -> Iterator[Path]:
     """The taskboard example at 001, committed as the base, in a world-readable temp dir."""
-    parent = Path(tempfile.mkdtemp(prefix="specship-contracts-"))
-    parent.chmod(0o755)
-    repo = parent / "taskboard"
-    shutil.copytree(EXAMPLE, repo, ignore=IGNORED)
-    run_git(repo, "init", "-q")
-    run_git(repo, "add", "-A")
-    run_git(repo, "commit", "-q", "-m", "base")
-    yield repo
-    shutil.rmtree(parent, ignore_errors=True)
+    with reachable_tempdir() as parent:
+        yield committed_example(parent)
 
 
 @pytest.fixture(scope="module")

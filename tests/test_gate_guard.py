@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,31 +9,14 @@ import pytest
 
 from bot.gates import GateContext, GateResult, guard
 from bot.settings import Settings
-from tests.conftest import ROOT, run_git
-
-EXAMPLE = ROOT / "examples" / "taskboard"
-IGNORED = shutil.ignore_patterns(
-    ".ruff_cache", "__pycache__", ".venv", "*.db", ".pytest_cache", ".mypy_cache"
-)
-
-
-def commit_all(repo: Path) -> str:
-    run_git(repo, "add", "-A")
-    run_git(repo, "commit", "-q", "-m", "base")
-    return run_git(repo, "rev-parse", "HEAD").strip()
+from tests.conftest import committed_example, reachable_tempdir
 
 
 @pytest.fixture
 def example() -> Iterator[Path]:
     """The taskboard example at 001, committed as the base, in a world-readable temp dir."""
-    parent = Path(tempfile.mkdtemp(prefix="specship-guard-"))
-    parent.chmod(0o755)
-    repo = parent / "taskboard"
-    shutil.copytree(EXAMPLE, repo, ignore=IGNORED)
-    run_git(repo, "init", "-q")
-    commit_all(repo)
-    yield repo
-    shutil.rmtree(parent, ignore_errors=True)
+    with reachable_tempdir() as parent:
+        yield committed_example(parent)
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,12 +11,8 @@ import pytest
 from bot.gates import Finding, GateContext, GateResult, security
 from bot.gates.diffs import load_diff
 from bot.settings import Settings
-from tests.conftest import ROOT, run_git
+from tests.conftest import committed_example, reachable_tempdir, run_git
 
-EXAMPLE = ROOT / "examples" / "taskboard"
-IGNORED = shutil.ignore_patterns(
-    ".ruff_cache", "__pycache__", ".venv", "*.db", ".pytest_cache", ".mypy_cache"
-)
 TASKS = "backend/src/api/tasks.py"
 CONFIG = "backend/src/config.py"
 
@@ -26,21 +20,14 @@ CONFIG = "backend/src/config.py"
 @pytest.fixture
 def shared() -> Iterator[Path]:
     """A world-readable temp dir: the sandbox user must reach the repository inside."""
-    parent = Path(tempfile.mkdtemp(prefix="specship-security-"))
-    parent.chmod(0o755)
-    yield parent
-    shutil.rmtree(parent, ignore_errors=True)
+    with reachable_tempdir() as parent:
+        yield parent
 
 
 @pytest.fixture
 def example(shared: Path) -> Path:
     """The taskboard example at 001, committed as the base."""
-    repo = shared / "taskboard"
-    shutil.copytree(EXAMPLE, repo, ignore=IGNORED)
-    run_git(repo, "init", "-q")
-    run_git(repo, "add", "-A")
-    run_git(repo, "commit", "-q", "-m", "base")
-    return repo
+    return committed_example(shared)
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.gates import pytest as pytest_gate
-from tests.conftest import run_git
+from tests.conftest import committed_example, reachable_tempdir, run_git
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples/taskboard"
@@ -28,15 +26,6 @@ class LocalRun:
     repo: Path
     base: str
     done: subprocess.CompletedProcess[str]
-
-
-def fresh_example(parent: Path) -> Path:
-    repo = parent / "taskboard"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("scenarios", "__pycache__", ".ruff_cache"))
-    run_git(repo, "init", "-q")
-    run_git(repo, "add", "-A")
-    run_git(repo, "commit", "-q", "-m", "base")
-    return repo
 
 
 def run_local(repo: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -54,15 +43,11 @@ def run_local(repo: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def local_run() -> Iterator[LocalRun]:
     # world-traversable, because the sandbox user runs the example's tests from inside it
-    parent = Path(tempfile.mkdtemp(prefix="specship-local-test-"))
-    parent.chmod(0o755)
-    try:
-        repo = fresh_example(parent)
+    with reachable_tempdir() as parent:
+        repo = committed_example(parent)
         base = run_git(repo, "rev-parse", "HEAD").strip()
         done = run_local(repo, "--feature", "002-task-due-dates", "--model", f"scripted:{SCENARIO}")
         yield LocalRun(repo, base, done)
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.mark.slow
@@ -118,7 +103,7 @@ def test_outputs_are_written_and_redacted(local_run: LocalRun) -> None:
 
 
 def test_local_refuses_a_dirty_work_tree(tmp_path: Path) -> None:
-    repo = fresh_example(tmp_path)
+    repo = committed_example(tmp_path)
     (repo / "backend/src/main.py").write_text("# edited\n")
     done = run_local(repo, "--feature", "002-task-due-dates", "--model", f"scripted:{SCENARIO}")
     assert done.returncode == 1
@@ -127,7 +112,7 @@ def test_local_refuses_a_dirty_work_tree(tmp_path: Path) -> None:
 
 
 def test_local_refuses_a_feature_that_is_not_ready(tmp_path: Path) -> None:
-    repo = fresh_example(tmp_path)
+    repo = committed_example(tmp_path)
     spec = repo / "specs/002-task-due-dates/spec.md"
     text = spec.read_text().replace(
         "- **FR-001**", "- **FR-001** [NEEDS CLARIFICATION: should overdue use the user's time zone?]", 1
@@ -142,58 +127,48 @@ def test_local_refuses_a_feature_that_is_not_ready(tmp_path: Path) -> None:
 
 
 def test_local_without_a_model_says_how_to_get_one(tmp_path: Path) -> None:
-    repo = fresh_example(tmp_path)
+    repo = committed_example(tmp_path)
     done = run_local(repo, "--feature", "002-task-due-dates")
     assert done.returncode == 1
     assert "ANTHROPIC_API_KEY is not set" in done.stderr
     assert "--model scripted:" in done.stderr
 
 
-def test_stopped_run_keeps_its_work(tmp_path: Path) -> None:
-    parent = Path(tempfile.mkdtemp(prefix="specship-local-test-"))
-    parent.chmod(0o755)
-    try:
-        repo = fresh_example(parent)
-        scenario = tmp_path / "short.yaml"
-        scenario.write_text(
-            "turns:\n"
-            "  - tool_calls:\n"
-            "      - name: str_replace_based_edit_tool\n"
-            '        input: {command: create, path: backend/src/core/clock.py, file_text: "X = 1\\n"}\n'
-            "  - {text: 'I cannot continue', stop_reason: refusal}\n"
-        )
-        done = run_local(repo, "--feature", "002-task-due-dates", "--model", f"scripted:{scenario}")
-        assert done.returncode == 1
-        assert "Conclusion:  refused" in done.stderr
-        assert "declined" in done.stderr
-        assert run_git(repo, "show", "HEAD:backend/src/core/clock.py") == "X = 1\n"
-        assert run_git(repo, "log", "-1", "--format=%s") == "Specship: implement 002-task-due-dates\n"
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
+def test_stopped_run_keeps_its_work(tmp_path: Path, reachable_dir: Path) -> None:
+    repo = committed_example(reachable_dir)
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text(
+        "turns:\n"
+        "  - tool_calls:\n"
+        "      - name: str_replace_based_edit_tool\n"
+        '        input: {command: create, path: backend/src/core/clock.py, file_text: "X = 1\\n"}\n'
+        "  - {text: 'I cannot continue', stop_reason: refusal}\n"
+    )
+    done = run_local(repo, "--feature", "002-task-due-dates", "--model", f"scripted:{scenario}")
+    assert done.returncode == 1
+    assert "Conclusion:  refused" in done.stderr
+    assert "declined" in done.stderr
+    assert run_git(repo, "show", "HEAD:backend/src/core/clock.py") == "X = 1\n"
+    assert run_git(repo, "log", "-1", "--format=%s") == "Specship: implement 002-task-due-dates\n"
 
 
-def test_local_can_run_again_from_its_own_branch(tmp_path: Path) -> None:
-    parent = Path(tempfile.mkdtemp(prefix="specship-local-test-"))
-    parent.chmod(0o755)
-    try:
-        repo = fresh_example(parent)
-        scenario = tmp_path / "note.yaml"
-        scenario.write_text(
-            "turns:\n"
-            "  - tool_calls:\n"
-            "      - name: str_replace_based_edit_tool\n"
-            '        input: {command: create, path: backend/NOTES.md, file_text: "note\\n"}\n'
-            "  - {text: 'I will stop here', stop_reason: refusal}\n"
-        )
-        first = run_local(repo, "--feature", "002-task-due-dates", "--model", f"scripted:{scenario}")
-        assert "Conclusion:  refused" in first.stderr
-        assert run_git(repo, "branch", "--show-current").strip() == BRANCH
-        second = run_local(repo, "--feature", "002-task-due-dates", "--model", f"scripted:{scenario}")
-        assert "Refusing to push" not in second.stderr
-        assert "Conclusion:  refused" in second.stderr, second.stderr[-2000:]
-        assert run_git(repo, "branch", "--show-current").strip() == BRANCH
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
+def test_local_can_run_again_from_its_own_branch(tmp_path: Path, reachable_dir: Path) -> None:
+    repo = committed_example(reachable_dir)
+    scenario = tmp_path / "note.yaml"
+    scenario.write_text(
+        "turns:\n"
+        "  - tool_calls:\n"
+        "      - name: str_replace_based_edit_tool\n"
+        '        input: {command: create, path: backend/NOTES.md, file_text: "note\\n"}\n'
+        "  - {text: 'I will stop here', stop_reason: refusal}\n"
+    )
+    first = run_local(repo, "--feature", "002-task-due-dates", "--model", f"scripted:{scenario}")
+    assert "Conclusion:  refused" in first.stderr
+    assert run_git(repo, "branch", "--show-current").strip() == BRANCH
+    second = run_local(repo, "--feature", "002-task-due-dates", "--model", f"scripted:{scenario}")
+    assert "Refusing to push" not in second.stderr
+    assert "Conclusion:  refused" in second.stderr, second.stderr[-2000:]
+    assert run_git(repo, "branch", "--show-current").strip() == BRANCH
 
 
 def _section(body: str, heading: str) -> str:

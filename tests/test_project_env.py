@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,17 +11,14 @@ import pytest
 
 from bot import project_env, sandbox
 from bot.exceptions import FatalError
+from tests.conftest import reachable_tempdir
 
 
 @pytest.fixture
 def reachable() -> Iterator[Path]:
     """A repository dir the sandbox user can read (pytest's tmp_path is private to root)."""
-    parent = Path(tempfile.mkdtemp(prefix="specship-env-test-"))
-    parent.chmod(0o755)
-    try:
+    with reachable_tempdir() as parent:
         yield parent
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
 
 
 def write_wheel(repo: Path) -> None:

@@ -8,12 +8,10 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ import pytest
 from bot import sandbox
 from bot.exceptions import FatalError
 from bot.paths import PathRefused, Workspace
+from tests.conftest import reachable_tempdir
 
 ROOT_ONLY = pytest.mark.skipif(
     os.geteuid() != 0,
@@ -81,10 +80,8 @@ def leftovers(marker: str) -> str:
 @pytest.fixture
 def shared_dir() -> Iterator[Path]:
     """A directory the sandbox user can traverse (pytest's tmp_path parents are mode 0700)."""
-    path = Path(tempfile.mkdtemp(prefix="specship-test-", dir="/tmp"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    with reachable_tempdir() as path:
+        yield path
 
 
 @pytest.fixture(scope="module")
