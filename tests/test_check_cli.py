@@ -92,6 +92,12 @@ def test_a_removed_auth_dependency_fails_with_file_and_line_in_every_format(exam
         )
         assert github.returncode == 1
         assert "::error file=backend/src/api/tasks.py,line=" in github.stdout
+        # the report quotes test output: it is relayed with workflow commands switched off
+        lines = github.stdout.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
+        end = lines.index(f"::{lines[start].removeprefix('::stop-commands::')}::")
+        assert any(line.startswith("FAIL  fastapi_auth") for line in lines[start + 1 : end])
+        assert not any(line.startswith(("PASS", "FAIL")) for line in lines[:start] + lines[end + 1 :])
 
         text = check(example, "--base", "HEAD", "--feature", "001-user-tasks")
         assert "FAIL  fastapi_auth" in text.stdout
