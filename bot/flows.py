@@ -303,7 +303,7 @@ def _refuse_leaks(run: RunEnv, outcome: Outcome, base: str) -> None:
     Redaction would hide the value in the PR body, but a model that can write the token has seen
     it: nothing of this run is published, not even the branch.
     """
-    diff = gitread.git(run.workspace, "diff", "--no-ext-diff", "--no-textconv", base, "HEAD", "--")
+    diff = gitread.diff(run.workspace, base, "HEAD")
     places = {
         "the model's report": json.dumps(outcome.report or {}, ensure_ascii=False),
         "the model's questions": "\n".join(outcome.questions),

@@ -59,9 +59,7 @@ def build_body(
         "conclusion": outcome.conclusion,
         **(extra_marker or {}),
     }
-    diff_text = gitread.git(
-        repo, "diff", "--no-ext-diff", "--no-textconv", "--no-color", base, head, "--"
-    ).decode("utf-8", "replace")
+    diff_text = gitread.diff(repo, base, head).decode("utf-8", "replace")
     text = report.render_body(
         report.ReportInput(
             feature=feature.name,
