@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,14 +153,20 @@ def diff(repo: Path, base: str, head: str | None, *paths: str) -> bytes:
     )
 
 
-def worktree_diff(repo: Path, base: str, paths: tuple[str, ...] = ()) -> str:
-    """Unified diff from `base` to the work tree, new untracked files included (binary as a stub)."""
+@contextlib.contextmanager
+def _worktree_index(repo: Path, base: str, paths: tuple[str, ...] = ()) -> Iterator[dict[str, str]]:
+    """A private index holding the work tree as it is (untracked files too); yields git's env for it."""
     with tempfile.TemporaryDirectory(prefix="specship-index-") as tmp:
-        index = Path(tmp) / "index"
         # `add -A` would run a filter planted in the repo's config: neutralise it like a write
-        env_extra = {**hardened_env(repo), "GIT_INDEX_FILE": str(index)}
+        env_extra = {**hardened_env(repo), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         git(repo, "read-tree", base, extra_env=env_extra)
         git(repo, "add", "-A", "--", *(paths or (".",)), extra_env=env_extra)
+        yield env_extra
+
+
+def worktree_diff(repo: Path, base: str, paths: tuple[str, ...] = ()) -> str:
+    """Unified diff from `base` to the work tree, new untracked files included (binary as a stub)."""
+    with _worktree_index(repo, base, paths) as env_extra:
         out = git(
             repo,
             "diff",
@@ -177,15 +185,18 @@ def worktree_diff(repo: Path, base: str, paths: tuple[str, ...] = ()) -> str:
 
 def worktree_changes(repo: Path, base: str) -> list[Change]:
     """Like changed_paths(base, work tree), but new untracked files count as added."""
-    with tempfile.TemporaryDirectory(prefix="specship-index-") as tmp:
-        env_extra = {**hardened_env(repo), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        git(repo, "read-tree", base, extra_env=env_extra)
-        git(repo, "add", "-A", "--", ".", extra_env=env_extra)
+    with _worktree_index(repo, base) as env_extra:
         out = git(
             repo, "diff", "--cached", "--no-renames", "--name-status", "-z", base, "--", extra_env=env_extra
         )
     fields = out.decode("utf-8", "replace").split("\0")
     return [Change(s[0], p) for s, p in zip(fields[0::2], fields[1::2], strict=False) if s and p]
+
+
+def worktree_tree(repo: Path, base: str) -> str:
+    """The tree of the work tree as it is now (untracked files too): equal trees, equal content."""
+    with _worktree_index(repo, base) as env_extra:
+        return git(repo, "write-tree", extra_env=env_extra).decode().strip()
 
 
 # Appended for bot/git.py (writing commands): the static HARDENING above cannot name the keys a

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot import Model, prompts, specs
+from bot import Model, gitread, prompts, specs
 from bot.agent import Agent, Limits
 from bot.exceptions import AgentStop, FatalError, ModelRefused, NeedsClarification, Submitted
 from bot.gates import GateContext, GateResult, acceptance
@@ -172,6 +172,7 @@ class Pipeline:
     gates: GateRunner = default_gates
     clock: Callable[[], float] = time.monotonic
     python: str = sys.executable  # the project's interpreter (see bot.project_env)
+    _verdicts: dict[str, list[GateResult]] = field(default_factory=dict)
 
     def run(self, feature: specs.Feature, task: str, base: str, limits: Limits) -> Outcome:
         ctx = GateContext(self.repo, base, self.settings, feature.name, self.python)
@@ -193,7 +194,7 @@ class Pipeline:
                 return ToolResult(str(exc), is_error=True)
 
         def run_checks() -> ToolResult:
-            results = self.gates(ctx)
+            results = self._gates(ctx)
             return ToolResult(format_gates(results), is_error=not all(r.passed for r in results))
 
         workspace = Workspace(self.repo, protected=self.settings.protected_paths)
@@ -266,9 +267,24 @@ class Pipeline:
         self, ctx: GateContext, feature: specs.Feature, report: dict[str, Any] | None
     ) -> list[GateResult]:
         """The gates, plus the acceptance check of the model's criteria against JUnit outcomes."""
-        results = self.gates(ctx)
+        results = self._gates(ctx)
         outcomes: dict[str, str] = {}
         for result in results:
             if result.name == pytest_gate.NAME:
                 outcomes = dict(result.details.get("outcomes") or {})  # type: ignore[call-overload]
         return [*results, acceptance.gate(feature.spec, report, outcomes)]
+
+    def _gates(self, ctx: GateContext) -> list[GateResult]:
+        """The gates' results for the work tree as it is; the same content is judged only once.
+
+        The model usually calls run_checks just before submit_report, and the harness judges the
+        submission again: with nothing changed in between, that second run (the whole test suite
+        again) is skipped. The sandbox cannot write the work tree, so a run leaves it unchanged.
+        """
+        try:
+            key = gitread.worktree_tree(ctx.repo, ctx.base or "HEAD")
+        except gitread.GitError:
+            return self.gates(ctx)
+        if key not in self._verdicts:
+            self._verdicts = {key: self.gates(ctx)}
+        return self._verdicts[key]

@@ -63,9 +63,18 @@ class Recorder:
         return self.inner.complete(system, tools, messages, max_tokens)
 
 
-def gates_failing_times(failures: int) -> Callable[[GateContext], list[GateResult]]:
+def edit(number: int) -> dict[str, Any]:
+    return {
+        "name": "str_replace_based_edit_tool",
+        "input": {"command": "create", "path": f"app/fix_{number}.py", "file_text": f"FIX = {number}\n"},
+    }
+
+
+def gates_failing_times(
+    failures: int, calls: dict[str, int] | None = None
+) -> Callable[[GateContext], list[GateResult]]:
     """A stand-in gate runner: the security gate fails `failures` times, then everything passes."""
-    calls = {"n": 0}
+    calls = {"n": 0} if calls is None else calls
 
     def run(ctx: GateContext) -> list[GateResult]:
         calls["n"] += 1
@@ -88,7 +97,10 @@ def run_pipeline(
 ) -> tuple[Any, Recorder, Phases]:
     repo = git_repo({"specs/001-notes/spec.md": SPEC, "app/notes.py": "x = 1\n"})
     feature = specs.read_feature(repo, "001-notes", None)
-    scenario = "turns:\n" + "".join(f"  - tool_calls: [{json.dumps(SUBMIT)}]\n" for _ in range(turns))
+    # every turn changes the work tree (a fix) before submitting again
+    scenario = "turns:\n" + "".join(
+        f"  - tool_calls: [{json.dumps(edit(i))}, {json.dumps(SUBMIT)}]\n" for i in range(turns)
+    )
     model = Recorder(ScriptedModel(parse_scenario(scenario, "repair.yaml")))
     progress = Phases()
     pipeline = Pipeline(
@@ -111,12 +123,13 @@ def test_a_failing_gate_goes_back_to_the_model_once_and_then_passes(
     assert outcome.conclusion == "success"
     assert [g.name for g in outcome.gates] == ["pytest", "security", "acceptance"]
     assert progress.names == ["implement", "gates", "repair 1", "gates"]
-    feedback = model.last_user
-    assert [block["type"] for block in feedback] == ["tool_result"]
-    assert feedback[0]["is_error"] is True
-    assert "security: 1 error" in feedback[0]["content"]
-    assert "app/notes.py:12: HTTPException detail leaks str(exc)" in feedback[0]["content"]
-    assert "round 1 of 2" in feedback[0]["content"]
+    edited, feedback = model.last_user  # the fix's result, then the gate feedback for submit_report
+    assert edited["type"] == feedback["type"] == "tool_result"
+    assert "is_error" not in edited
+    assert feedback["is_error"] is True
+    assert "security: 1 error" in feedback["content"]
+    assert "app/notes.py:12: HTTPException detail leaks str(exc)" in feedback["content"]
+    assert "round 1 of 2" in feedback["content"]
 
 
 def test_gates_still_failing_after_the_last_round_leave_a_draft(
@@ -134,3 +147,28 @@ def test_no_repair_rounds_means_the_first_verdict_stands(
     outcome, _, progress = run_pipeline(git_repo, tmp_path, turns=1, failures=1, rounds=0)
     assert outcome.conclusion == "draft"
     assert "repair 1" not in progress.names
+
+
+def test_gates_judge_the_same_work_tree_only_once(git_repo: Callable[..., Path], tmp_path: Path) -> None:
+    repo = git_repo({"specs/001-notes/spec.md": SPEC, "app/notes.py": "x = 1\n"})
+    feature = specs.read_feature(repo, "001-notes", None)
+    checks = {"name": "run_checks", "input": {}}
+    scenario = (
+        "turns:\n"
+        f"  - tool_calls: [{json.dumps(edit(1))}]\n"
+        f"  - tool_calls: [{json.dumps(checks)}]\n"
+        f"  - tool_calls: [{json.dumps(SUBMIT)}]\n"
+    )
+    calls = {"n": 0}
+    pipeline = Pipeline(
+        repo,
+        Settings(),
+        ScriptedModel(parse_scenario(scenario, "once.yaml")),
+        Ledger(price_for("claude-sonnet-4-6")),
+        Transcript(tmp_path / "t.jsonl"),
+        Phases(),
+        gates=gates_failing_times(0, calls),
+    )
+    outcome = pipeline.run(feature, "implement notes", "HEAD", Limits())
+    assert outcome.conclusion == "success"
+    assert calls["n"] == 1, "run_checks just before submit_report: the final verdict reuses it"
