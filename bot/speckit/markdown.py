@@ -23,8 +23,9 @@ _SEPARATOR = re.compile(r"\s+\|\s+$")
 _BULLET = re.compile(r"^[-*+]\s+")
 
 # Only the block structure is used (inline tokens keep their raw .content), so inline parsing, two
-# thirds of the cost on real specs, is switched off.
-_PARSER = MarkdownIt("commonmark").enable("table").disable("inline")
+# thirds of the cost on real specs, is switched off; so are link reference definitions, which
+# nothing here resolves (such a line stays an ordinary paragraph).
+_PARSER = MarkdownIt("commonmark").enable("table").disable(["inline", "reference"])
 
 
 def decode(data: bytes | str) -> str:
