@@ -27,8 +27,12 @@ def classify(argv: Any) -> str:
 
 
 def main(out_path: Path) -> int:
-    from bot import cli_local, gitread, sandbox, sandbox_setup, scripted
     from bot.__main__ import main as cli_main
+    from bot.agent import scripted
+    from bot.cli import local as cli_local
+    from bot.git import read as gitread
+    from bot.sandbox import process as sandbox
+    from bot.sandbox import workspace as sandbox_setup
 
     state: dict[str, Any] = {"phase": "setup", "repo": None}
     marks: list[tuple[str, float]] = [("setup", 0.0)]

@@ -12,8 +12,8 @@ NO_MATCH = r"specship_bench_no_such_symbol_[0-9]+"
 
 
 def _search(repo: Path) -> dict[str, Any]:
-    from bot.paths import Workspace
-    from bot.tools import Toolbox, ToolResult
+    from bot.agent.tools import Toolbox, ToolResult
+    from bot.sandbox.paths import Workspace
 
     def refuse(*_: object) -> ToolResult:
         return ToolResult("not in this benchmark", is_error=True)
@@ -27,7 +27,7 @@ def _search(repo: Path) -> dict[str, Any]:
 
 
 def _repo_map(repo: Path) -> dict[str, Any]:
-    from bot.repomap import repo_map
+    from bot.agent.repomap import repo_map
 
     started = time.perf_counter()
     text = repo_map(repo)
@@ -66,7 +66,7 @@ def _auth(repo: Path, dynamic: bool) -> dict[str, Any]:
 
 def _timed_subprocesses() -> list[float]:
     """Record the wall time of every bot.sandbox.run call (benchmark-only wrapper)."""
-    from bot import sandbox
+    from bot.sandbox import process as sandbox
 
     spent: list[float] = []
     original = sandbox.run
@@ -88,7 +88,7 @@ def _specs_split(repo: Path) -> dict[str, Any]:
 
     from bot import settings
     from bot.speckit import contracts
-    from bot.specs import iter_features, readiness
+    from bot.speckit.api import iter_features, readiness
 
     spent: dict[str, float] = {}
 

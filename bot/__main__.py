@@ -26,13 +26,13 @@ BUG_HINT = (
 # name -> (module:function, one-line help). Modules are imported only when their command runs,
 # so `--help` never pays for anthropic, PyGithub or the gates.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("bot.cli_run:main", "Handle the GitHub event of this workflow run (inside Actions)."),
-    "plan": ("bot.cli_plan:main", "Print, as JSON, the jobs the current event implies."),
-    "local": ("bot.cli_local:main", "Implement a feature on a local checkout (no GitHub)."),
-    "demo": ("bot.cli_local:demo", "Run the bundled taskboard example end to end, offline."),
-    "check": ("bot.cli_check:main", "Run the gates on a working tree; exit 1 on failure."),
-    "specs": ("bot.cli_specs:main", "Show features, readiness and what changed."),
-    "schema": ("bot.cli_schema:main", "Print the JSON Schema of .github/specship.yml."),
+    "run": ("bot.cli.run:main", "Handle the GitHub event of this workflow run (inside Actions)."),
+    "plan": ("bot.cli.plan:main", "Print, as JSON, the jobs the current event implies."),
+    "local": ("bot.cli.local:main", "Implement a feature on a local checkout (no GitHub)."),
+    "demo": ("bot.cli.local:demo", "Run the bundled taskboard example end to end, offline."),
+    "check": ("bot.cli.check:main", "Run the gates on a working tree; exit 1 on failure."),
+    "specs": ("bot.cli.specs:main", "Show features, readiness and what changed."),
+    "schema": ("bot.cli.schema:main", "Print the JSON Schema of .github/specship.yml."),
 }
 
 

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from bot import prompts
-from bot.agent import Agent, Limits
+from bot.agent import prompts
+from bot.agent.loop import Agent, Limits
+from bot.agent.model import Ledger, ModelResponse, Usage, price_for
+from bot.agent.scenario import parse_scenario
+from bot.agent.scripted import ScriptedModel
+from bot.agent.tools import Toolbox, ToolResult
+from bot.agent.transcript import Transcript
 from bot.exceptions import LimitReached, ModelRefused, ModelTruncated, NeedsClarification, Submitted
-from bot.model import Ledger, ModelResponse, Usage, price_for
-from bot.paths import Workspace
-from bot.scenario import parse_scenario
-from bot.scripted import ScriptedModel
-from bot.tools import Toolbox, ToolResult
-from bot.transcript import Transcript
+from bot.sandbox.paths import Workspace
 
 SUBMIT = {
     "name": "submit_report",

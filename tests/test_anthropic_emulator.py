@@ -10,7 +10,7 @@ import anthropic
 import httpx2
 import pytest
 
-from bot.scenario import Fault, id_factory, parse_scenario, to_content_blocks
+from bot.agent.scenario import Fault, id_factory, parse_scenario, to_content_blocks
 from tests.fakes.anthropic_api import API_KEY, AnthropicEmulator
 
 MODEL = "claude-haiku-4-5"

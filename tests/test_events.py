@@ -14,7 +14,9 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from bot.events import (
+from bot.exceptions import FatalError
+from bot.git.read import ZERO_SHA, Change
+from bot.trigger.events import (
     FeatureChange,
     Ignored,
     IssueCommand,
@@ -25,10 +27,8 @@ from bot.events import (
     load_event,
     parse_event,
 )
-from bot.exceptions import FatalError
-from bot.gitread import ZERO_SHA, Change
-from bot.grammar import parse_command
-from bot.payload import safe
+from bot.trigger.grammar import parse_command
+from bot.trigger.payload import safe
 
 WEBHOOKS = FIXTURES / "github" / "webhooks"
 SCHEMAS = FIXTURES / "github" / "webhook-schemas"

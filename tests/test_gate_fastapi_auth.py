@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import sandbox
 from bot.gates import GateContext, GateResult
 from bot.gates.fastapi_auth import gate, matches_public, route_table
 from bot.gates.probe import (
@@ -24,6 +23,7 @@ from bot.gates.probe import (
     probe_env,
 )
 from bot.gates.static_routes import static_app_info
+from bot.sandbox import process as sandbox
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

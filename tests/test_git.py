@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import gitread
 from bot.actions import Runtime
 from bot.exceptions import FatalError
-from bot.git import (
+from bot.git import read as gitread
+from bot.git.work import (
     Identity,
     PushPolicy,
     PushRefused,

@@ -1,4 +1,4 @@
-"""bot.github_host with the real PyGithub client against the GitHub emulator (TC-2..5, TC-28..38)."""
+"""bot.github.host with the real PyGithub client against the GitHub emulator (TC-2..5, TC-28..38)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from bot.exceptions import FatalError
-from bot.github_host import GitHubHost, _failure
-from bot.github_retry import (
+from bot.github.host import GitHubHost, _failure
+from bot.github.retry import (
     RATE_LIMIT_TRIES,
     SERVER_TRIES,
     ActionsCannotCreatePullRequests,
@@ -26,7 +26,7 @@ from bot.github_retry import (
     Policy,
     RateLimited,
 )
-from bot.github_types import WRITE_ROLES
+from bot.github.types import WRITE_ROLES
 from tests.conftest import ROOT
 from tests.fakes.github_api import Fault, GitHubEmulator
 from tests.fakes.github_fixture import ACTIONS_TOKEN, BOT, REPO, USER_TOKENS
@@ -603,7 +603,7 @@ def test_links_work_for_github_com_and_enterprise_server() -> None:
 
 
 def test_importing_the_host_does_not_import_pygithub() -> None:
-    code = "import sys, bot.github_host, bot; print('github' in sys.modules)"
+    code = "import sys, bot.github.host, bot; print('github' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

@@ -1,4 +1,4 @@
-"""The real anthropic client through bot.model against the Messages emulator: retries, errors, caching."""
+"""The real anthropic client through bot.agent.model against the Messages emulator: retries, errors, caching."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import prompts
-from bot.agent import Agent, Limits
-from bot.exceptions import FatalError, Submitted
-from bot.model import (
+from bot.agent import prompts
+from bot.agent.loop import Agent, Limits
+from bot.agent.model import (
     NONSTREAMING_MAX_TOKENS,
     AnthropicModel,
     Ledger,
@@ -17,10 +16,11 @@ from bot.model import (
     price_for,
     with_cache_breakpoints,
 )
-from bot.paths import Workspace
-from bot.scenario import Fault, parse_scenario
-from bot.tools import TOOL_DEFINITIONS, Toolbox, ToolResult
-from bot.transcript import Transcript
+from bot.agent.scenario import Fault, parse_scenario
+from bot.agent.tools import TOOL_DEFINITIONS, Toolbox, ToolResult
+from bot.agent.transcript import Transcript
+from bot.exceptions import FatalError, Submitted
+from bot.sandbox.paths import Workspace
 from tests.fakes.anthropic_api import API_KEY, AnthropicEmulator
 
 ONE_TURN = parse_scenario("turns:\n  - {text: 'hello'}\n", "one.yaml")

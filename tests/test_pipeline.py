@@ -8,15 +8,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot import specs
-from bot.agent import Limits
+from bot.agent.loop import Limits
+from bot.agent.model import Ledger, ModelResponse, price_for
+from bot.agent.scenario import parse_scenario
+from bot.agent.scripted import ScriptedModel
+from bot.agent.transcript import Transcript
 from bot.gates import Finding, GateContext, GateResult
-from bot.model import Ledger, ModelResponse, price_for
-from bot.pipeline import Pipeline
-from bot.scenario import parse_scenario
-from bot.scripted import ScriptedModel
+from bot.pipeline.rounds import Pipeline
 from bot.settings import Settings
-from bot.transcript import Transcript
+from bot.speckit import api as specs
 
 SPEC = """# Feature Specification: Notes
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.plan import feature_from_text
+from bot.trigger.plan import feature_from_text
 from tests.conftest import run_git
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import project_env, sandbox
 from bot.exceptions import FatalError
+from bot.sandbox import process as sandbox
+from bot.sandbox import project_env
 from tests.conftest import reachable_tempdir
 
 

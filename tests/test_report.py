@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot import gitread
-from bot.evidence import FilePatch, scan_python, split_diff
 from bot.gates import Finding, GateResult
+from bot.git import read as gitread
 from bot.redact import Redactor
-from bot.report import (
+from bot.report.body import (
     BODY_LIMIT,
     HEADINGS,
     MARKER_PREFIX,
@@ -24,6 +23,7 @@ from bot.report import (
     render_marker,
     validate_body,
 )
+from bot.report.evidence import FilePatch, scan_python, split_diff
 from tests.conftest import run_git
 
 REPO_URL = "https://github.com/octo/taskboard"

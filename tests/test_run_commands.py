@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot.flows import NEEDS_CLARIFICATION_LABEL
-from bot.report import marker_of
-from bot.tracking import state_of
+from bot.pipeline.github import NEEDS_CLARIFICATION_LABEL
+from bot.report.body import marker_of
+from bot.report.tracking import state_of
 from tests.conftest import run_git
 from tests.e2e import BRANCH, FEATURE, NO_REPAIR, World, log, new_world, play, user_texts
 from tests.fakes.github_faults import RecordedRequest

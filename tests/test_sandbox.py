@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import sandbox
 from bot.exceptions import FatalError
-from bot.paths import PathRefused, Workspace
+from bot.sandbox import process as sandbox
+from bot.sandbox.paths import PathRefused, Workspace
 from tests.conftest import reachable_tempdir
 
 ROOT_ONLY = pytest.mark.skipif(

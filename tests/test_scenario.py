@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.exceptions import FatalError
-from bot.scenario import (
+from bot.agent.scenario import (
     Expect,
     Fault,
     ToolCall,
@@ -19,6 +18,7 @@ from bot.scenario import (
     parse_scenario,
     to_content_blocks,
 )
+from bot.exceptions import FatalError
 
 GOOD = """\
 # the model views a file, then edits it, then finishes

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot import settings
-from bot.cli_schema import markdown_reference, schema_text
+from bot.cli.schema import markdown_reference, schema_text
 from bot.exceptions import FatalError
 from bot.settings import KEYS, Settings, load
 

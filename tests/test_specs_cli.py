@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot import actions
-from bot.cli_specs import main
+from bot.cli.specs import main
 from bot.exceptions import FatalError
 from tests.conftest import FIXTURES, ROOT, run_git
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.gitread import ZERO_SHA
-from bot.specs import SpecError, delta, diff_contracts, parse_contract, tick_tasks
+from bot.git.read import ZERO_SHA
+from bot.speckit.api import SpecError, delta, diff_contracts, parse_contract, tick_tasks
 from tests.conftest import FIXTURES, run_git
 
 SPECKIT = FIXTURES / "speckit"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.specs import Feature, Project, read_project
+from bot.speckit.api import Feature, Project, read_project
 from tests.conftest import FIXTURES
 
 SPECKIT = FIXTURES / "speckit"

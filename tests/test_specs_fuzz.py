@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.specs import (
+from bot.speckit.api import (
     Checklist,
     Constitution,
     Contract,

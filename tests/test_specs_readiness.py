@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.specs import Problem, placeholders, read_feature, read_project, readiness
+from bot.speckit.api import Problem, placeholders, read_feature, read_project, readiness
 from tests.conftest import FIXTURES
 
 MARKER = "[NEEDS CLARIFICATION: should overdue use the user's local time zone?]"

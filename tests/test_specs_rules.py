@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.specs import (
+from bot.speckit.api import (
     FEATURE_DIR_RE,
     Feature,
     delta,

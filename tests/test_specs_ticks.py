@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.specs import parse_tasks, tick_tasks
+from bot.speckit.api import parse_tasks, tick_tasks
 from tests.conftest import FIXTURES
 
 TASKS_002 = (FIXTURES / "speckit/specs/002-task-due-dates/tasks.md").read_bytes()

@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot import gitread
 from bot.gates import Finding, GateContext, GateResult
 from bot.gates.contract_compare import Comparison
 from bot.gates.contract_schema import METHODS, Contract, is_openapi, load_contract, template
+from bot.git import read as gitread
 
 NAME = "contracts"
 CONTRACT_SUFFIXES = (".yaml", ".yml", ".json")

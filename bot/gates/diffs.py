@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
-from bot import gitread
+from bot.git import read as gitread
 
 # -- the diff, as typed values ------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
-from bot import gitread
 from bot.gates import Finding, GateContext, GateResult
 from bot.gates.diffs import DiffLine, FileDiff, is_test_file, load_diff
 from bot.gates.guard_config import _BANDIT_YAML, compare_config, key_line
+from bot.git import read as gitread
 
 NAME = "guard"
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from bot import sandbox, sandbox_setup
 from bot.gates import GateContext
+from bot.sandbox import process as sandbox
+from bot.sandbox import workspace as sandbox_setup
 
 PROBE_SCRIPT = Path(__file__).with_name("probe_script.py")
 # Obviously fake, and 72 characters: longer than any HMAC minimum (HS512 wants 64 bytes).

@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import gitread, sandbox, sandbox_setup
 from bot.exceptions import FatalError
 from bot.gates import Finding, GateResult
+from bot.git import read as gitread
+from bot.sandbox import process as sandbox
+from bot.sandbox import workspace as sandbox_setup
 
 NAME = "pytest"
 DEFAULT_TIMEOUT_S = 900.0

@@ -6,11 +6,11 @@ import re
 import time
 from pathlib import Path, PurePosixPath
 
-from bot import gitread
 from bot.gates import Finding, GateContext, GateResult
 from bot.gates.diffs import FileDiff, empty_tree, is_test_file, parse_diff
 from bot.gates.security_bandit import run_bandit
 from bot.gates.security_patterns import scan_source
+from bot.git import read as gitread
 
 NAME = "security"
 DEFAULT_TIMEOUT_S = 300.0

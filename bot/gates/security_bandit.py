@@ -10,8 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from bot import sandbox, sandbox_setup
 from bot.gates import Finding, Severity
+from bot.sandbox import process as sandbox
+from bot.sandbox import workspace as sandbox_setup
 
 MAX_REPORT_BYTES = 20 * 1024 * 1024
 

@@ -1,1 +1,1 @@
-"""Spec Kit reader internals; import the public API from `bot.specs`."""
+"""Spec Kit reader: feature folders, specs, plans, tasks, contracts, readiness, delta (public face: api)."""

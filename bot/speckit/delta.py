@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from unidiff.patch import PatchSet
 
-from bot import gitread
+from bot.git import read as gitread
 from bot.speckit.contracts import ContractChange, diff_contracts
 from bot.speckit.feature import SPECS_DIR, Feature, feature_dirs, owner_of, read_feature
 from bot.speckit.markdown import decode

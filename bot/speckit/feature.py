@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import gitread
+from bot.git import read as gitread
 from bot.speckit.contracts import Contract, parse_contract
 from bot.speckit.markdown import decode
 from bot.speckit.model import (

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from bot.scenario import (
+from bot.agent.scenario import (
     Fault,
     Scenario,
     Turn,
@@ -257,7 +257,7 @@ class AnthropicEmulator:
             self.scenario = scenario
             self.turns_played = 0
             self._turn_faults = 0
-            # the same tool_use ids as bot.scripted's in-process replay of this scenario
+            # the same tool_use ids as bot.agent.scripted's in-process replay of this scenario
             self._tool_ids = id_factory(seed=scenario.source)
 
     def inject(self, fault: Fault) -> None:

@@ -1,0 +1,142 @@
+"""`specship check`: every gate on a working tree, as text, JSON, SARIF or GitHub annotations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from bot import actions
+from bot.cli.common import load_settings
+from bot.exceptions import FatalError
+from bot.gates import GateContext, GateResult
+from bot.gates.run import run_all
+from bot.git import read as gitread
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
+
+
+def resolve_base(repo: Path, base: str | None) -> str:
+    """The base revision: --base, else the merge base with origin's default branch, else HEAD."""
+    candidates = [base] if base else ["origin/HEAD", "origin/main", "origin/master", "main", "master"]
+    for rev in candidates:
+        sha = gitread.rev_parse(repo, rev) if rev else None
+        if sha:
+            if base:
+                return sha
+            try:
+                return gitread.git(repo, "merge-base", sha, "HEAD").decode().strip()
+            except gitread.GitError:
+                continue
+    if base:
+        raise FatalError(
+            f"--base {base} is not a commit in {repo}.", "Fetch it (fetch-depth: 0) or pass a SHA."
+        )
+    head = gitread.rev_parse(repo, "HEAD")
+    if head is None:
+        raise FatalError(f"{repo} has no commits.", "Commit the code first.")
+    return head
+
+
+def to_json(results: list[GateResult]) -> dict[str, Any]:
+    return {
+        "passed": all(r.passed for r in results),
+        "gates": [
+            {
+                "name": r.name,
+                "passed": r.passed,
+                "ran": r.ran,
+                "summary": r.summary,
+                "seconds": round(r.seconds, 2),
+                "findings": [
+                    {
+                        "severity": f.severity,
+                        "message": f.message,
+                        "file": f.file,
+                        "line": f.line,
+                        "rule": f.rule,
+                    }
+                    for f in r.findings
+                ],
+            }
+            for r in results
+        ],
+    }
+
+
+def to_sarif(results: list[GateResult]) -> dict[str, Any]:
+    """SARIF 2.1.0 for GitHub code scanning: one rule per gate (and per gate rule id)."""
+    rules: dict[str, dict[str, Any]] = {}
+    sarif_results = []
+    for gate in results:
+        for finding in gate.findings:
+            rule_id = f"{gate.name}/{finding.rule}" if finding.rule else gate.name
+            rules.setdefault(
+                rule_id, {"id": rule_id, "shortDescription": {"text": f"Specship {gate.name} gate"}}
+            )
+            entry: dict[str, Any] = {
+                "ruleId": rule_id,
+                "level": _LEVELS[finding.severity],
+                "message": {"text": finding.message},
+            }
+            if finding.file:
+                location: dict[str, Any] = {"artifactLocation": {"uri": finding.file}}
+                if finding.line:
+                    location["region"] = {"startLine": finding.line}
+                entry["locations"] = [{"physicalLocation": location}]
+            sarif_results.append(entry)
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "Specship",
+                        "informationUri": "https://github.com/specship/specship",
+                        "rules": list(rules.values()),
+                    }
+                },
+                "results": sarif_results,
+            }
+        ],
+    }
+
+
+def to_text(results: list[GateResult]) -> str:
+    lines = []
+    for gate in results:
+        lines.append(f"{'PASS' if gate.passed else 'FAIL'}  {gate.name:<13} {gate.summary}")
+        lines.extend(f"      {f.severity}: {f.render()}" for f in gate.findings)
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace) -> int:
+    repo = Path(args.repo).resolve()
+    if not gitread.is_repo(repo):
+        raise FatalError(f"{repo} is not a git repository.", "Run check inside a checkout.")
+    settings = load_settings(repo)
+    ctx = GateContext(repo, resolve_base(repo, args.base), settings, args.feature)
+    results = run_all(ctx)
+    rt = actions.runtime()
+    if args.format == "json":
+        print(json.dumps(to_json(results), indent=2))
+    elif args.format == "sarif":
+        print(json.dumps(to_sarif(results), indent=2))
+    elif args.format == "github":
+        for gate in results:
+            for finding in gate.findings:
+                rt.annotate(
+                    finding.severity,
+                    f"[{gate.name}] {finding.message}",
+                    file=finding.file,
+                    line=finding.line,
+                    title=f"Specship {gate.name}",
+                )
+        # findings quote test output and code: workflow commands in them must not act
+        rt.relay(to_text(results))
+    else:
+        rt.relay(to_text(results))
+    return 0 if all(r.passed for r in results) else 1

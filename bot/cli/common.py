@@ -1,0 +1,53 @@
+"""What every command does first: load Settings and mask its secrets the moment they exist."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from bot import actions, settings
+from bot.git import read as gitread
+from bot.settings import Settings
+from bot.trigger.events import DEFAULT_BOT_LOGINS, Trigger, git_callables, load_event, parse_event
+
+SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+
+
+def load_settings(
+    repo: Path | None, env: Mapping[str, str] | None = None, rev: str | None = None
+) -> Settings:
+    """Settings from the inputs and the repository file (at `rev`, else the work tree).
+
+    Every secret is masked before anything else happens."""
+    env = os.environ if env is None else env
+    rt = actions.runtime()
+    for name in SECRET_ENV:
+        if env.get(name):
+            rt.mask(env[name])
+    for key in settings.KEYS.values():
+        if key.secret:
+            for var in settings.input_env_names(key):
+                if env.get(var):
+                    rt.mask(env[var])
+    if rev is not None and repo is not None:
+        name = settings.inputs_from_env(env).get("config-file", settings.CONFIG_FILE).strip()
+        raw = gitread.show_file(repo, rev, name)
+        return settings.load(env, file_text=raw.decode("utf-8", "replace") if raw is not None else None)
+    return settings.load(env, repo_root=repo)
+
+
+def read_trigger(repo: Path, config: Settings, env: Mapping[str, str]) -> Trigger:
+    """The current event as a Trigger; push diffs come from the checkout in `repo`."""
+    name, payload = load_event(env)
+    diff, tree_has = git_callables(repo)
+    return parse_event(
+        name,
+        payload,
+        trigger_label=config.trigger_label,
+        command_prefix=config.command_prefix,
+        branch_prefix=config.branch_prefix,
+        bot_logins=(*DEFAULT_BOT_LOGINS, *([config.bot_login] if config.bot_login else [])),
+        diff=diff,
+        tree_has=tree_has,
+    )

@@ -1,0 +1,425 @@
+"""Writing git for the work branch: deterministic branch, hardened commits, lease-guarded pushes, diffs."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fnmatch
+import re
+import shutil
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.actions import Runtime
+from bot.exceptions import FatalError
+from bot.git import read as gitread
+from bot.git.read import GitError
+from bot.redact import Redactor, secret_forms
+
+FEATURE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+NETWORK_TIMEOUT_S = 300.0
+CHECKPOINT_TIMEOUT_S = 30.0
+RETRY_DELAYS_S = (2.0, 8.0)
+MAX_REBASE_ROUNDS = 3
+# Messages of failures worth another try: DNS, TCP, TLS, dropped streams, 5xx and 429 answers.
+_TRANSIENT = re.compile(
+    r"(?i)could not resolve host|connection (?:timed out|refused|reset)|failed to connect|"
+    r"operation timed out|timed out after|remote end hung up|early eof|rpc failed|"
+    r"returned error: (?:5\d\d|429)|unexpected disconnect|gnutls|ssl_read|http/2 stream"
+)
+_LEASE_REJECTED = re.compile(r"stale info|fetch first|non-fast-forward")
+
+
+def branch_name(feature: str | None = None, issue: int | None = None, prefix: str = "specship/") -> str:
+    """The deterministic work branch: `<prefix><feature>` or `<prefix>issue-<n>`."""
+    if (feature is None) == (issue is None):
+        raise ValueError("name the branch by exactly one of feature or issue")
+    if feature is not None and not FEATURE_NAME.fullmatch(feature):
+        raise FatalError(
+            f"{feature[:80]!r} is not a valid feature name.",
+            "Feature directories are named like specs/001-task-crud: lowercase letters, digits and '-'.",
+        )
+    if issue is not None and (isinstance(issue, bool) or not isinstance(issue, int) or issue < 1):
+        raise ValueError(f"issue must be a positive number, not {issue!r}")
+    name = f"{prefix}{feature if feature is not None else f'issue-{issue}'}"
+    try:
+        gitread.git(Path("/"), "check-ref-format", f"refs/heads/{name}", timeout=30)
+    except GitError:
+        raise FatalError(
+            f"{name!r} is not a valid git branch name.", "Set branch-prefix to something like 'specship/'."
+        ) from None
+    return name
+
+
+def auth_header(token: str) -> str:
+    """The `http.extraheader` value that authenticates a GitHub token for git over HTTPS."""
+    value = base64.b64encode(f"x-access-token:{token.strip()}".encode()).decode()
+    return f"AUTHORIZATION: basic {value}"
+
+
+def derived_secret_forms(token: str) -> list[str]:
+    """Every form of the token git may see or print: raw, URL-quoted, and the base64 header value."""
+    forms = secret_forms(token)
+    if token.strip() and auth_header(token).rsplit(" ", 1)[1] not in forms:
+        raise ValueError("the token is too short to be masked; refusing to use it")
+    return forms
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Author and committer of Specship's commits."""
+
+    name: str = "specship[bot]"
+    email: str = "specship[bot]@users.noreply.github.com"
+
+    def __post_init__(self) -> None:
+        for value in (self.name, self.email):
+            if not value.strip() or any(c in value for c in "<>\n\r\0"):
+                raise ValueError(f"invalid git identity part {value!r}")
+
+    def env(self) -> dict[str, str]:
+        return {
+            "GIT_AUTHOR_NAME": self.name,
+            "GIT_AUTHOR_EMAIL": self.email,
+            "GIT_COMMITTER_NAME": self.name,
+            "GIT_COMMITTER_EMAIL": self.email,
+        }
+
+
+class PushRefused(FatalError):
+    """A push to a ref Specship does not own; raised before git runs."""
+
+
+@dataclass(frozen=True)
+class PushPolicy:
+    """Which refs Specship may push: only `<prefix><feature>`, never the default, base or protected ones."""
+
+    prefix: str = "specship/"
+    default_branch: str = ""
+    base_branch: str = ""
+    protected: tuple[str, ...] = ()
+
+    def check(self, branch: str) -> None:
+        """Raise PushRefused unless Specship owns `branch`."""
+        rest = branch.removeprefix(self.prefix)
+        if branch in (self.default_branch, self.base_branch):
+            why = "it is the default branch" if branch == self.default_branch else "it is the base branch"
+        elif any(fnmatch.fnmatchcase(branch, pattern) for pattern in self.protected):
+            why = "it is a protected branch"
+        elif not branch.startswith(self.prefix) or not FEATURE_NAME.fullmatch(rest):
+            why = f"Specship only pushes branches named {self.prefix}<feature>"
+        else:
+            return
+        raise PushRefused(
+            f"Refusing to push to {branch[:200]!r}: {why}.",
+            "Specship never writes other branches; check the branch-prefix and base-branch settings.",
+        )
+
+
+@dataclass(frozen=True)
+class BranchState:
+    """The prepared work branch: reused when the remote already had it."""
+
+    name: str
+    head: str
+    remote_sha: str | None
+    reused: bool
+
+
+class Workdir:
+    """The checked-out repository Specship writes: every git call hardened, every message redacted."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        remote_url: str,
+        token: str = "",
+        identity: Identity | None = None,
+        redactor: Redactor | None = None,
+        runtime: Runtime | None = None,
+        policy: PushPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        retry_command: str = "/specship retry",
+    ) -> None:
+        # Masks first: the token must be unprintable before any command could echo it.
+        if runtime is not None and token.strip():
+            runtime.mask(token)
+        self._redactor = redactor or (runtime.redact if runtime else Redactor())
+        if token.strip():
+            derived_secret_forms(token)
+            self._redactor.add(token)
+        _check_url(remote_url)
+        self.path = path
+        self.remote_url = remote_url
+        self.identity = identity or Identity()
+        self.policy = policy or PushPolicy()
+        self.retry_command = retry_command
+        self._runtime = runtime
+        self._token = token
+        self._sleep = sleep
+        # The remote sha of each branch as Specship last saw it ("" = absent): the lease of the next push.
+        self.seen: dict[str, str] = {}
+        self.branch: str | None = None
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _redact(self, text: str) -> str:
+        return self._redactor(text)
+
+    def _info(self, message: str) -> None:
+        if self._runtime is not None:
+            self._runtime.info(self._redact(message))
+
+    def network_config(self) -> list[tuple[str, str]]:
+        """The command-scope config network commands get: the auth header, never written to a file."""
+        return [("http.extraheader", auth_header(self._token))] if self._token.strip() else []
+
+    def _run(
+        self,
+        *args: str,
+        network: bool = False,
+        stdin: bytes | None = None,
+        timeout: float = 120,
+        env: dict[str, str] | None = None,
+    ) -> str:
+        try:
+            extra = self.network_config() if network else []
+            full_env = {
+                **gitread.hardened_env(self.path, extra),
+                **self.identity.env(),
+                # Wins over a hostile core.worktree: git must only ever see this directory.
+                "GIT_WORK_TREE": str(self.path),
+                **(env or {}),
+            }
+            out = gitread.git(self.path, *args, input_bytes=stdin, timeout=timeout, extra_env=full_env)
+        except GitError as exc:
+            raise GitError(self._redact(str(exc))) from None
+        return out.decode("utf-8", "replace")
+
+    def _network(self, *args: str) -> str:
+        """A command that talks to the remote, retried on transient failures with backoff."""
+        for delay in (*RETRY_DELAYS_S, None):
+            try:
+                return self._run(*args, network=True, timeout=NETWORK_TIMEOUT_S)
+            except GitError as exc:
+                if delay is None or not _TRANSIENT.search(str(exc)):
+                    raise
+                self._info(f"git {args[0]}: transient failure, retrying in {delay:g} s: {exc}")
+                self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _refuse_rewritten_url(self, push: bool) -> None:
+        # url.<base>.insteadOf would send the auth header to another host; it cannot be unset by override.
+        keys = (".insteadof", ".pushinsteadof") if push else (".insteadof",)
+        for name, value in gitread.config_entries(self.path):
+            low = name.lower()
+            if low.startswith("url.") and low.endswith(keys) and self.remote_url.startswith(value or ""):
+                raise FatalError(
+                    f"The git config rewrites the remote URL ({name[:100]}); the token is not sent there.",
+                    f"Remove {name[:100]} from the repository's git config.",
+                )
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def head_sha(self) -> str | None:
+        """The commit HEAD points at (None on an unborn branch)."""
+        return gitread.rev_parse(self.path, "HEAD")
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        """The best common ancestor of two commits, or None when the histories are unrelated."""
+        try:
+            return self._run("merge-base", a, b).strip() or None
+        except GitError:
+            return None
+
+    def _empty_tree(self) -> str:
+        return self._run("hash-object", "-t", "tree", "/dev/null").strip()
+
+    def remote_sha(self, branch: str) -> str | None:
+        """The sha of `branch` on the remote now, or None when it does not exist there."""
+        self._refuse_rewritten_url(push=False)
+        ref = f"refs/heads/{branch}"
+        out = self._network("ls-remote", "--", self.remote_url, ref)
+        for line in out.splitlines():
+            sha, _, name = line.partition("\t")
+            if name == ref:
+                return sha
+        return None
+
+    def fetch(self, branch: str) -> str | None:
+        """Fetch `branch` into a private ref (nothing persisted names the remote); its sha, or None."""
+        sha = self.remote_sha(branch)
+        if sha is not None:
+            local = f"refs/specship-remote/{branch}"
+            self._network("fetch", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head",
+                          "--", self.remote_url, f"+refs/heads/{branch}:{local}")  # fmt: skip
+        self.seen[branch] = sha or ""
+        return sha
+
+    # -- branch ---------------------------------------------------------------------------------
+
+    def prepare_branch(self, branch: str, base: str) -> BranchState:
+        """Check out the work branch: the remote's when it exists (reuse), else a new one at `base`."""
+        self.policy.check(branch)
+        remote = self.fetch(branch)
+        start = remote or gitread.rev_parse(self.path, base)
+        if start is None:
+            raise FatalError(
+                f"The base revision {base[:100]!r} does not exist.", "Check the base-branch setting."
+            )
+        try:
+            self._run("checkout", "-q", "--no-track", "--no-recurse-submodules", "-B", branch, start, "--")
+        except GitError as exc:
+            raise FatalError(
+                f"Could not check out {branch}: {exc}", "Commit or stash local changes, then run again."
+            ) from None
+        self.branch = branch
+        self._info(
+            f"work branch {branch}: " + ("reusing the remote branch" if remote else f"new at {start[:12]}")
+        )
+        return BranchState(branch, start, remote, remote is not None)
+
+    # -- commits --------------------------------------------------------------------------------
+
+    def commit_all(self, message: str) -> str | None:
+        """Commit the whole work tree as Specship; None (and no commit) when nothing changed."""
+        self._run("add", "-A", "--", ".")
+        return self._commit_tree(self._run("write-tree").strip(), message)
+
+    def checkpoint(self, message: str, timeout: float = CHECKPOINT_TIMEOUT_S) -> str | None:
+        """Commit what the work tree holds as WIP; never raises or prompts (for finally/signal paths).
+
+        Stages into a private copy of the index, so a stale index.lock left by a killed git cannot
+        block it; returns None when nothing changed or the commit failed (the failure is logged).
+        """
+        text = message if message.startswith("WIP") else f"WIP: {message}"
+        try:
+            self._abort_rebase(timeout)
+            with tempfile.TemporaryDirectory(prefix="specship-index-") as tmp:
+                index = Path(tmp) / "index"
+                real = Path(self._run("rev-parse", "--git-path", "index", timeout=timeout).strip())
+                if not real.is_absolute():
+                    real = self.path / real
+                if real.is_file():  # copy2 keeps the mtime git's racy-clean check relies on
+                    shutil.copy2(real, index)
+                env = {"GIT_INDEX_FILE": str(index)}
+                self._run("add", "-A", "--", ".", env=env, timeout=timeout)
+                tree = self._run("write-tree", env=env, timeout=timeout).strip()
+            sha = self._commit_tree(tree, text, timeout)
+            if sha:
+                with contextlib.suppress(GitError):  # keeps `git status` truthful; best effort
+                    self._run("reset", "-q", timeout=timeout)
+            return sha
+        except (GitError, OSError, FatalError) as exc:
+            self._info(f"checkpoint failed, the work tree is left as it is: {exc}")
+            return None
+
+    def _commit_tree(self, tree: str, message: str, timeout: float = 120) -> str | None:
+        # commit-tree + update-ref: no hooks, editor, template, message cleanup or auto-gc on this path.
+        head = self.head_sha()
+        parent_tree = self._run("rev-parse", f"{head}^{{tree}}", timeout=timeout).strip() if head else ""
+        if tree == (parent_tree or self._empty_tree()):
+            return None
+        parents = ["-p", head] if head else []
+        sha = self._run("commit-tree", "--no-gpg-sign", tree, *parents, "-F", "-",
+                        stdin=self._redact(message).encode(), timeout=timeout).strip()  # fmt: skip
+        self._run("update-ref", "-m", "specship: commit", "HEAD", sha, head or "", timeout=timeout)
+        return sha
+
+    def _rebase_in_progress(self, timeout: float = 120) -> bool:
+        for name in ("rebase-merge", "rebase-apply"):
+            path = Path(self._run("rev-parse", "--git-path", name, timeout=timeout).strip())
+            if (path if path.is_absolute() else self.path / path).exists():
+                return True
+        return False
+
+    def _abort_rebase(self, timeout: float = 120) -> None:
+        if self._rebase_in_progress(timeout):
+            self._run("rebase", "--abort", timeout=timeout)
+
+    # -- push -----------------------------------------------------------------------------------
+
+    def push(self, branch: str | None = None, lease: str | None = None) -> str:
+        """Push HEAD to `branch` with a lease on the sha Specship last saw there; returns the pushed sha.
+
+        When someone else moved the branch, Specship's new commits are rebased onto theirs and
+        pushed again; when they do not apply, FatalError, and the remote branch is left as it is.
+        """
+        branch = branch or self.branch or ""
+        self.policy.check(branch)  # before any git command
+        if lease is None and branch not in self.seen:
+            raise ValueError(f"no lease for {branch}: prepare_branch() it or pass the expected sha")
+        expected = self.seen[branch] if lease is None else lease
+        self._refuse_rewritten_url(push=True)
+        for _ in range(MAX_REBASE_ROUNDS):
+            head = self.head_sha()
+            if head is None:
+                raise FatalError("There is no commit to push.", "Commit the work first.")
+            self._info(f"pushing {head[:12]} to {branch} (lease: {expected[:12] or 'new branch'})")
+            try:
+                self._network("push", "--no-verify", "--no-signed", "--no-follow-tags",
+                              "--recurse-submodules=no", f"--force-with-lease=refs/heads/{branch}:{expected}",
+                              "--", self.remote_url, f"{head}:refs/heads/{branch}")  # fmt: skip
+            except GitError as exc:
+                if "remote rejected" in str(exc) or not _LEASE_REJECTED.search(str(exc)):
+                    raise FatalError(f"git push to {branch} failed: {exc}", _PUSH_FIX) from None
+                expected = self._integrate(branch, expected)
+                continue
+            self.seen[branch] = head
+            return head
+        raise FatalError(
+            f"The branch {branch} kept changing while Specship pushed.",
+            f"Wait until nobody pushes to it, then re-run '{self.retry_command}'.",
+        )
+
+    def _integrate(self, branch: str, ours_from: str) -> str:
+        """Rebase Specship's commits (ours_from..HEAD) onto the branch as it now is; its new lease."""
+        remote = self.fetch(branch)
+        if remote is None:
+            self._info(f"{branch} was deleted on the remote; pushing it as a new branch")
+            return ""
+        self._info(f"{branch} changed on the remote ({remote[:12]}); rebasing Specship's commits onto it")
+        upstream = ours_from or self.merge_base(remote, "HEAD")
+        try:
+            if not upstream:
+                raise GitError("unrelated histories")
+            self._run("rebase", "-q", "--no-verify", "--no-autosquash", "--no-autostash", "--no-gpg-sign",
+                      "--onto", remote, upstream, branch)  # fmt: skip
+        except GitError as exc:
+            # A conflict leaves a rebase in progress; anything else (a dirty tree) never started one.
+            stopped = not upstream or self._rebase_in_progress()
+            try:
+                self._abort_rebase()
+            except GitError as abort_exc:
+                self._info(f"could not abort the rebase: {abort_exc}")
+            if not stopped:
+                raise FatalError(
+                    f"Could not rebase {branch}: {exc}", "Commit or stash local changes first."
+                ) from None
+            raise FatalError(
+                f"branch {branch} changed by a human and Specship's commits do not apply on top.",
+                f"Re-run '{self.retry_command}' to start again from the branch as it is now "
+                "(the human commits stay on it).",
+            ) from None
+        return remote
+
+
+_PUSH_FIX = (
+    "Check that the token may push (contents: write) and that no branch rule blocks Specship's branch."
+)
+
+
+def _check_url(url: str) -> None:
+    """The remote must be an explicit URL or path without credentials in it (the token goes in a header)."""
+    parts = urllib.parse.urlsplit(url)
+    if not url or url.startswith("-") or any(c in url for c in "\0\n\r"):
+        raise ValueError("invalid remote URL: empty, an option, or holding control characters")
+    if parts.scheme in ("http", "https") and "@" in parts.netloc:
+        raise ValueError("the remote URL may not hold credentials; pass the token separately")
+    if parts.scheme not in ("", "https", "http", "file"):
+        raise ValueError(f"unsupported remote URL scheme {parts.scheme!r}")

@@ -1,0 +1,446 @@
+"""The only PyGithub import: pull requests, comments, reactions, labels and permissions, with retries."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from bot.exceptions import FatalError
+from bot.github.preflight import run_preflight
+from bot.github.retry import (
+    DEFAULT_CONTENT_CAP,
+    DEFAULT_MAX_WAIT,
+    Call,
+    Calls,
+    Failure,
+    GitHubApiError,
+    Pacer,
+    Policy,
+    error_message,
+)
+from bot.github.types import (
+    REACTIONS,
+    ROLES,
+    CommentInfo,
+    IssueInfo,
+    Polled,
+    PrInfo,
+    Problem,
+    ReviewCommentInfo,
+    ReviewInfo,
+    fit_body,
+)
+from bot.redact import Redactor
+
+if TYPE_CHECKING:
+    from github.Requester import Requester
+
+    from bot.github.types import Host
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+ACTIONS_BOT = "github-actions[bot]"
+MARKER = re.compile(r"^<!-- specship:[A-Za-z0-9:._/#-]{1,200} -->$")
+_REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+class GitHubHost:
+    """One repository through PyGithub, with Specship's retry, rate-limit and pacing policy.
+
+    clock is wall-clock epoch seconds; deadline (epoch) bounds every wait; identity is the login
+    the token acts as (found with GET /user for user tokens; "github-actions[bot]" is assumed for
+    installation tokens - pass "<app-slug>[bot]" for a GitHub App token)."""
+
+    def __init__(
+        self,
+        token: str,
+        repo_full_name: str,
+        base_url: str = "https://api.github.com",
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        deadline: float | None = None,
+        max_rate_limit_wait: float = DEFAULT_MAX_WAIT,
+        content_cap: int = DEFAULT_CONTENT_CAP,
+        identity: str | None = None,
+        redactor: Redactor | None = None,
+        timeout: int = 30,
+        web_url: str | None = None,
+    ) -> None:
+        import github
+        from github import Auth
+
+        if not _REPO_NAME.match(repo_full_name):
+            raise FatalError(f"Not a repository name: {repo_full_name!r}.", "Use the form owner/name.")
+        self.full_name = repo_full_name
+        # GITHUB_SERVER_URL in Actions; derived from the API URL otherwise (github.com or GHES)
+        self.web_url = (web_url or "").rstrip("/") or None
+        self.owner = repo_full_name.split("/", 1)[0]
+        self.base_url = base_url.rstrip("/")
+        self.redact = redactor if redactor is not None else Redactor()
+        self.redact.add(token)
+        self.policy = Policy(
+            clock=clock, sleep=sleep, deadline=deadline, max_wait=max_rate_limit_wait, redact=self.redact
+        )
+        self.pacer = Pacer(clock=clock, sleep=sleep, cap=content_cap)
+        self.identity = identity
+        self.warnings: list[str] = []
+        # No transport retries and no PyGithub throttle (both use time.sleep and ignore the run's
+        # deadline; GithubRetry also repeats POSTs after a 5xx): the policy above does both.
+        self._gh = github.Github(
+            auth=Auth.Token(token),
+            base_url=self.base_url,
+            timeout=timeout,
+            retry=None,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+            lazy=True,
+            user_agent="specship",
+        )
+        self._repo = self._gh.get_repo(repo_full_name)
+        self._path = f"/repos/{repo_full_name}"
+        self._tracking: dict[tuple[int, str], int] = {}
+        self._token_user: str | None = None
+        self._asked_user = False
+
+    # ---- the call wrapper ---------------------------------------------------------------------
+
+    @property
+    def _req(self) -> Requester:
+        return self._gh.requester
+
+    def call(self, call: Call, fn: Callable[[], T]) -> T:
+        """Run fn (one GitHub request) under the retry and pacing policy."""
+        attempt = 1
+        while True:
+            self.pacer.before(call)
+            try:
+                return fn()
+            except Exception as exc:
+                failure = _failure(exc)
+                if failure is None:
+                    raise
+            finally:
+                self.pacer.after(call)
+            self.policy.pause(self.policy.wait_before_retry(failure, call, attempt), failure, call)
+            attempt += 1
+
+    def request(self, call: Call, method: str, path: str, body: Any = None, **kw: Any) -> Any:
+        """One JSON request; path is repository-relative ("" is the repository) unless it starts with /."""
+        url = path if path.startswith("/") else f"{self._path}/{path}".rstrip("/")
+        return self.call(call, lambda: self._req.requestJsonAndCheck(method, url, input=body, **kw)[1])
+
+    def _pages(self, call: Call, pages: Iterable[Any]) -> list[dict[str, Any]]:
+        """Every item of a PyGithub PaginatedList as raw JSON (no lazy completion requests)."""
+        return self.call(call, lambda: [item._rawData for item in pages])
+
+    def _warn(self, text: str) -> None:
+        text = self.redact(text)
+        self.warnings.append(text)
+        log.warning("%s", text)
+
+    # ---- people -------------------------------------------------------------------------------
+
+    def permission(self, login: str) -> str:
+        """The collaborator role of login: admin/maintain/write/triage/read/none, or "bot" for an
+        account the permission API says is not a user. Never derived from author_association."""
+        who = urllib.parse.quote(login, safe="")
+        try:
+            data = self.request(Calls.READ_PERMISSION, "GET", f"collaborators/{who}/permission")
+        except GitHubApiError as err:
+            if err.status == 404:
+                return "bot" if "is not a user" in err.message.lower() else "none"
+            raise
+        role, legacy = data.get("role_name"), data.get("permission")
+        if role in ROLES:
+            return str(role)
+        return str(legacy) if legacy in ROLES else "none"  # custom roles: the legacy level
+
+    def user_type(self, login: str) -> str:
+        """The account type: "User", "Bot", "Organization", or "none" when there is no such account."""
+        try:
+            data = self.request(Calls.READ_USER, "GET", f"/users/{urllib.parse.quote(login, safe='')}")
+        except GitHubApiError as err:
+            if err.status == 404:
+                return "none"
+            raise
+        return str(data.get("type") or "none")
+
+    def token_user(self) -> str | None:
+        """The user a personal token belongs to; None for an installation token (GET /user is 403)."""
+        if not self._asked_user:
+            try:
+                self._token_user = str(self.request(Calls.READ_TOKEN_USER, "GET", "/user")["login"])
+            except GitHubApiError as err:
+                if err.status not in (401, 403):
+                    raise
+            self._asked_user = True
+        return self._token_user
+
+    def whoami(self) -> str:
+        """The login this token acts as (see the class docstring)."""
+        if self.identity is None:
+            self.identity = self.token_user() or ACTIONS_BOT
+        return self.identity
+
+    def rate_budget(self) -> tuple[int, int, int]:
+        """(remaining, limit, reset epoch) of the primary rate limit, from the last response."""
+        remaining, limit = self._req.rate_limiting
+        return remaining, limit, self._req.rate_limiting_resettime
+
+    # ---- issues and pull requests ------------------------------------------------------------
+
+    def get_issue(self, number: int) -> IssueInfo:
+        return IssueInfo.from_json(self.request(Calls.READ_ISSUE, "GET", f"issues/{number}"))
+
+    def get_pr(self, number: int) -> PrInfo:
+        return PrInfo.from_json(self.request(Calls.READ_PR, "GET", f"pulls/{number}"))
+
+    def find_pr(self, head_branch: str) -> PrInfo | None:
+        """The open pull request from this repository's head_branch, filtered as `owner:branch`
+        (GitHub ignores a bare branch filter and would list every pull request)."""
+        pulls = self._repo.get_pulls(state="open", head=f"{self.owner}:{head_branch}")
+        found = [PrInfo.from_json(d) for d in self._pages(Calls.LIST_PRS, pulls)]
+        same = self.full_name.lower()
+        mine = [p for p in found if p.head_ref == head_branch and p.head_repo_full_name.lower() == same]
+        return min(mine, key=lambda p: p.number) if mine else None
+
+    def create_pr(self, head: str, base: str, title: str, body: str, draft: bool) -> PrInfo:
+        """Open a pull request; one that already exists for head (GitHub's 422, also when a retry
+        follows a 5xx that created it) is returned - updated to title and body - instead."""
+        body = fit_body(body)
+        self._guard(title, body)
+        create = dataclasses.replace(Calls.CREATE_PR, compare_url=self.compare_url(base, head))
+        qualified = f"{self.owner}:{head}"
+
+        def post() -> dict[str, Any]:
+            pull = self._repo.create_pull(base=base, head=qualified, title=title, body=body, draft=draft)
+            data: dict[str, Any] = pull._rawData
+            return data
+
+        try:
+            return PrInfo.from_json(self.call(create, post))
+        except GitHubApiError as err:
+            exists = err.status == 422 and "a pull request already exists" in err.message.lower()
+            found = self.find_pr(head) if exists or err.status == 0 or err.status >= 500 else None
+            if found is None:
+                raise
+        if (found.title, found.body) != (title, body):
+            return self.update_pr(found.number, title=title, body=body)
+        return found
+
+    def update_pr(self, number: int, *, title: str | None = None, body: str | None = None) -> PrInfo:
+        fields: dict[str, str] = {}
+        if title is not None:
+            fields["title"] = title
+        if body is not None:
+            fields["body"] = fit_body(body)
+        self._guard(*fields.values())
+        return PrInfo.from_json(self.request(Calls.UPDATE_PR, "PATCH", f"pulls/{number}", fields))
+
+    def mark_ready(self, number: int) -> bool:
+        """Take the pull request out of draft (GraphQL); False when it already was ready."""
+        return self._set_draft(number, False)
+
+    def mark_draft(self, number: int) -> bool:
+        """Turn the pull request into a draft (GraphQL); False when it already was one."""
+        return self._set_draft(number, True)
+
+    def _set_draft(self, number: int, draft: bool) -> bool:
+        from github.PullRequest import PullRequest
+
+        data = self.request(Calls.READ_PR, "GET", f"pulls/{number}")
+        if bool(data.get("draft")) == draft:
+            return False
+        pull = PullRequest(self._req, {}, data, completed=True)  # PyGithub's own GraphQL mutations
+        if draft:
+            self.call(Calls.MARK_DRAFT, pull.convert_to_draft)
+        else:
+            self.call(Calls.MARK_READY, pull.mark_ready_for_review)
+        return True
+
+    def request_reviewers(self, number: int, logins: Iterable[str]) -> list[str]:
+        """Ask humans to review; the author and bots are skipped; a 422 (not a collaborator, ...)
+        is a warning. Returns the logins requested."""
+        author = self.get_pr(number).author.lower()
+        candidates = [
+            x for x in dict.fromkeys(logins) if x.lower() != author and not x.lower().endswith("[bot]")
+        ]
+        wanted = [login for login in candidates if self.user_type(login) == "User"]
+        if not wanted:
+            return []
+        try:
+            self.request(
+                Calls.REQUEST_REVIEW, "POST", f"pulls/{number}/requested_reviewers", {"reviewers": wanted}
+            )
+        except GitHubApiError as err:
+            if err.status != 422:
+                raise
+            self._warn(f"Could not request a review from {', '.join(wanted)}: {err.message}")
+            return []
+        return wanted
+
+    def add_labels(self, number: int, labels: Iterable[str]) -> None:
+        names = list(dict.fromkeys(labels))
+        if names:
+            self.request(Calls.ADD_LABELS, "POST", f"issues/{number}/labels", {"labels": names})
+
+    def remove_label(self, number: int, label: str) -> bool:
+        """Remove a label; False when it was not there (404)."""
+        try:
+            self.request(
+                Calls.REMOVE_LABEL, "DELETE", f"issues/{number}/labels/{urllib.parse.quote(label, safe='')}"
+            )
+        except GitHubApiError as err:
+            if err.status != 404:
+                raise
+            return False
+        return True
+
+    def react(self, comment_id: int, content: str, kind: str = "issue_comment") -> bool:
+        """React to a comment (kind issue_comment or review_comment); False if it is gone (404)."""
+        where = {"issue_comment": "issues/comments", "review_comment": "pulls/comments"}
+        if kind not in where:
+            raise ValueError(f"unknown comment kind {kind!r}")
+        return self._react(f"{where[kind]}/{comment_id}/reactions", content)
+
+    def react_issue(self, number: int, content: str) -> bool:
+        return self._react(f"issues/{number}/reactions", content)
+
+    def _react(self, path: str, content: str) -> bool:
+        if content not in REACTIONS:
+            raise ValueError(f"unknown reaction {content!r}")
+        try:
+            self.request(Calls.REACT, "POST", path, {"content": content})
+        except GitHubApiError as err:
+            if err.status != 404:
+                raise
+            self._warn(f"Could not react to {path.rsplit('/', 1)[0]}: it no longer exists.")
+            return False
+        return True
+
+    # ---- comments and reviews -----------------------------------------------------------------
+
+    def list_comments(self, number: int, since: datetime | None = None) -> list[CommentInfo]:
+        """Comments oldest first; since (GitHub's filter, applied here too) keeps those updated since."""
+        issue = self._repo.get_issue(number)
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        pages = issue.get_comments(since=since) if since is not None else issue.get_comments()
+        found = [CommentInfo.from_json(d) for d in self._pages(Calls.LIST_COMMENTS, pages)]
+        return [c for c in found if since is None or c.updated_at is None or c.updated_at >= since]
+
+    def reviews(self, pr: int) -> list[ReviewInfo]:
+        pages = self._repo.get_pull(pr).get_reviews()
+        return [ReviewInfo.from_json(d) for d in self._pages(Calls.LIST_REVIEWS, pages)]
+
+    def review_comments(self, pr: int) -> list[ReviewCommentInfo]:
+        pages = self._repo.get_pull(pr).get_review_comments()
+        return [ReviewCommentInfo.from_json(d) for d in self._pages(Calls.LIST_REVIEW_COMMENTS, pages)]
+
+    def upsert_comment(self, issue_number: int, marker: str, body: str) -> CommentInfo:
+        """The one comment of this marker on the issue, edited in place (PATCH) or created once.
+
+        Only a comment written by this token's identity counts: a human's comment quoting the
+        marker is never edited. A create that failed ambiguously (5xx) is looked up before retrying."""
+        if not MARKER.match(marker):
+            raise ValueError(f"not a Specship marker: {marker!r}")
+        text = fit_body(body if marker in body else f"{marker}\n{body}")
+        self._guard(text)
+        key = (issue_number, marker)
+        for _ in range(3):
+            known = self._tracking.get(key)
+            if known is None:
+                found = self._find_marked(issue_number, marker)
+                known = found.id if found is not None else None
+            try:
+                if known is not None:
+                    data = self.request(
+                        Calls.EDIT_COMMENT, "PATCH", f"issues/comments/{known}", {"body": text}
+                    )
+                else:
+                    data = self.request(
+                        Calls.CREATE_COMMENT, "POST", f"issues/{issue_number}/comments", {"body": text}
+                    )
+            except GitHubApiError as err:
+                if known is not None and err.status == 404:
+                    self._tracking.pop(key, None)  # deleted by someone: create it again
+                    continue
+                if known is None and (err.status == 0 or err.status >= 500):
+                    continue  # the comment may exist now: look again before posting again
+                raise
+            info = CommentInfo.from_json(data)
+            self._tracking[key] = info.id
+            return info
+        raise GitHubApiError(f"Could not write the status comment on #{issue_number}.", "Re-run later.")
+
+    def _find_marked(self, issue_number: int, marker: str) -> CommentInfo | None:
+        me = self.whoami().lower()
+        mine = (c for c in self.list_comments(issue_number) if c.author.lower() == me and marker in c.body)
+        return next(mine, None)
+
+    def _guard(self, *texts: str) -> None:
+        """Fail closed before a secret (or a token-shaped string) is posted to GitHub."""
+        if any(self.redact(t) != t for t in texts):
+            raise FatalError(
+                "Secret detected in text Specship was about to post to GitHub; nothing was posted.",
+                "Report this run: a token-shaped string reached a comment or pull request body.",
+            )
+
+    # ---- links, polling, preflight ------------------------------------------------------------
+
+    def compare_url(self, base: str, head: str) -> str:
+        """The web page that opens a pull request from head into base by hand."""
+        web = self.web_url or self.base_url
+        if web == "https://api.github.com":
+            web = "https://github.com"
+        web = web.removesuffix("/api/v3")  # GitHub Enterprise Server
+        refs = "...".join(urllib.parse.quote(ref, safe="/") for ref in (base, head))
+        return f"{web}/{self.full_name}/compare/{refs}?expand=1"
+
+    def poll(self, path: str, etag: str | None = None) -> Polled:
+        """Conditional GET of a repository-relative path (e.g. "pulls/7"): sends If-None-Match;
+        a 304 (which costs no rate limit) is "unchanged"."""
+        headers = {"If-None-Match": etag} if etag else {}
+        url = f"{self._path}/{path}".rstrip("/")
+        got, data = self.call(Calls.POLL, lambda: self._req.requestJsonAndCheck("GET", url, headers=headers))
+        if data is None and etag:
+            return Polled(changed=False, etag=etag)
+        return Polled(changed=True, etag=got.get("etag"), data=data)
+
+    def preflight(self, branch_prefix: str) -> list[Problem]:
+        """Check, before any model call, that this token can do what a run needs (see github_preflight)."""
+        return run_preflight(self, branch_prefix)
+
+
+def _failure(exc: BaseException) -> Failure | None:
+    """A neutral view of a PyGithub / requests error; None for anything else."""
+    import requests
+    from github import GithubException
+
+    if isinstance(exc, GithubException):
+        status, data = exc.status, exc.data
+        errors = data.get("errors") if isinstance(data, dict) else None
+        kinds = {e.get("type") for e in errors if isinstance(e, dict)} if isinstance(errors, list) else set()
+        if kinds & {"FORBIDDEN", "RATE_LIMITED"}:  # GraphQL answers 200 + errors; PyGithub says 400
+            status = 403
+        headers = {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
+        return Failure(status, error_message(data, exc.message) or f"HTTP {exc.status}", headers)
+    if isinstance(exc, requests.exceptions.RetryError):  # only if a transport retry is configured
+        return Failure(0, "GitHub kept failing (transport retries exhausted)", exhausted=True)
+    if isinstance(exc, requests.exceptions.RequestException):
+        return Failure(0, f"no answer from GitHub ({type(exc).__name__})")
+    return None
+
+
+if TYPE_CHECKING:
+
+    def _conforms(host: GitHubHost) -> Host:  # mypy checks GitHubHost against the Host protocol
+        return host

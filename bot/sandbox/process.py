@@ -1,0 +1,459 @@
+"""The one subprocess boundary: argv only, uid drop, env allow-list, process groups, caps."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import re
+import select
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from bot.exceptions import FatalError
+from bot.redact import TOKEN_PATTERNS
+from bot.sandbox.workspace import (  # noqa: F401 - re-exported, still reached as sandbox.<name>
+    prepare_workspace_for_sandbox,
+    read_untrusted_file,
+    strip_persisted_credentials,
+)
+
+ISOLATION_NOTES = """\
+As root (the Action's container): generated code runs as the sandbox user (specship-runner,
+uid 10001, else nobody) with no supplementary groups and umask 077, in a new session and process
+group, with an allow-listed environment and a throwaway HOME/TMPDIR. The kernel then refuses it
+/proc/<orchestrator>/environ and /proc/1/environ (another uid), .git/ is mode 0700, RUNNER_TEMP,
+the GITHUB_ENV/PATH/OUTPUT/STEP_SUMMARY/STATE files and (in Actions) HOME are made private, and
+the work tree is read-only to it - once strip_persisted_credentials and
+prepare_workspace_for_sandbox have run. On timeout the process group is killed; afterwards
+whatever is left in its session (and, for a dedicated uid, every process of that uid) is killed.
+Not isolated even as root: the network (no namespace), world-readable files elsewhere on the
+machine, CPU and memory (no cgroup or rlimit), setuid programs in the image, and - when the
+sandbox user is the shared `nobody` - a daemon that left the session with setsid.
+Not root (`specship local` on a laptop): the child runs as the same uid as the orchestrator, so
+only the environment allow-list, process group, timeout and output cap apply; it CAN read
+/proc/<parent>/environ, .git/config and every file the user can. Run untrusted code that way only
+without secrets in the environment.
+"""
+
+TERM_GRACE_S = 0.5
+DRAIN_GRACE_S = 1.0
+DEFAULT_OUTPUT_CAP = 64 * 1024
+HEAD_BYTES = 8 * 1024
+SANDBOX_USERS = ("specship-runner", "nobody")
+SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# Variables no sandboxed child may receive, whoever asks: credentials, the runner's command files
+# (GITHUB_ENV, GITHUB_PATH, ...), loader and git hooks, and the paths the sandbox owns itself.
+_DENIED_PREFIXES = (
+    "ANTHROPIC_", "INPUT_", "ACTIONS_", "GITHUB_", "RUNNER_", "GH_", "GIT_", "SSH_",
+    "AWS_", "GOOGLE_", "CLOUDSDK_", "AZURE_", "LD_", "DYLD_",
+)  # fmt: skip
+_DENIED_NAMES = frozenset({"HOME", "TMPDIR", "TMP", "TEMP", "USER", "LOGNAME", "BASH_ENV", "ENV"})
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL|PRIVATE", re.I)
+
+
+class ArgvRefused(ValueError):
+    """A model-supplied argument was refused; the message says why."""
+
+
+@dataclass(frozen=True)
+class SandboxUser:
+    """The unprivileged account generated code runs as."""
+
+    name: str
+    uid: int
+    gid: int
+
+    @property
+    def dedicated(self) -> bool:
+        """True when no other service shares the uid, so all its processes may be killed."""
+        return self.name != "nobody" and self.uid != 65534
+
+
+def sandbox_user(name: str | None = None) -> SandboxUser:
+    """The configured user (a name or a numeric uid), else specship-runner, else nobody."""
+    user = _lookup_user(name)
+    if user is None:
+        raise FatalError(
+            f"The sandbox user {name or ' / '.join(SANDBOX_USERS)} does not exist.",
+            "Use the Specship image (it creates specship-runner, uid 10001) or configure an "
+            "existing unprivileged user.",
+        )
+    if user.uid == 0 or user.gid == 0:
+        raise FatalError(f"The sandbox user {user.name} is root.", "Configure another user.")
+    return user
+
+
+def _lookup_user(name: str | None) -> SandboxUser | None:
+    if name and name.isdigit():
+        try:
+            gid = pwd.getpwuid(int(name)).pw_gid
+        except KeyError:
+            gid = int(name)
+        return SandboxUser(name, int(name), gid)
+    for candidate in (name,) if name else SANDBOX_USERS:
+        try:
+            entry = pwd.getpwnam(candidate)
+        except KeyError:
+            continue
+        return SandboxUser(candidate, entry.pw_uid, entry.pw_gid)
+    return None
+
+
+def _dropping() -> bool:
+    return os.geteuid() == 0
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """What one process did: exit status, bounded output (stdout and stderr interleaved)."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    output: str
+    timed_out: bool
+    duration_s: float
+    truncated_bytes: int
+    timeout_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    @property
+    def status(self) -> str:
+        """`timed out after N s` or `exited with N`, for messages such as 'pytest timed out ...'."""
+        if self.timed_out:
+            return f"timed out after {self.timeout_s:g} s"
+        return f"exited with {self.returncode}"
+
+
+class _Capture:
+    """Keeps the first and the last bytes of a stream, counting what falls in between."""
+
+    def __init__(self, cap: int) -> None:
+        self.head_cap = min(HEAD_BYTES, cap // 8)
+        self.tail_cap = cap - self.head_cap
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    def feed(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = self.head_cap - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        if chunk:
+            self.tail += chunk
+            if len(self.tail) > 2 * self.tail_cap:
+                del self.tail[: len(self.tail) - self.tail_cap]
+
+    def text(self) -> tuple[str, int]:
+        tail = self.tail[-self.tail_cap :] if self.tail_cap else bytearray()
+        dropped = self.total - len(self.head) - len(tail)
+        head = self.head.decode("utf-8", "replace")
+        if dropped <= 0:
+            return head + tail.decode("utf-8", "replace"), 0
+        marker = f"\n[truncated {dropped} bytes]\n"
+        return head + marker + tail.decode("utf-8", "replace"), dropped
+
+
+def _pump(fd: int, capture: _Capture, stop: threading.Event) -> None:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    while not stop.is_set():
+        if not poller.poll(100):
+            continue
+        try:
+            chunk = os.read(fd, 64 * 1024)
+        except OSError:
+            return
+        if not chunk:
+            return
+        capture.feed(chunk)
+
+
+def _feed_stdin(pipe: IO[bytes], data: bytes) -> None:
+    with contextlib.suppress(OSError):
+        pipe.write(data)
+    with contextlib.suppress(OSError):
+        pipe.close()
+
+
+def _wait_exit(pid: int, deadline: float) -> bool:
+    """Wait until `pid` exits, without reaping it, so its pgid stays ours to signal."""
+    delay = 0.001
+    while True:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 2, 0.05)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _sweep(sid: int, uid: int | None) -> None:
+    """Kill what is left of the child's session, and every process of a dedicated sandbox uid."""
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                data = handle.read()
+            owner = os.stat(f"/proc/{entry}").st_uid
+        except OSError:
+            continue
+        fields = data[data.rfind(b")") + 2 :].split()
+        if len(fields) > 3 and (int(fields[3]) == sid or owner == uid):
+            with contextlib.suppress(OSError):
+                os.kill(int(entry), signal.SIGKILL)
+
+
+def check_env_extras(extras: Mapping[str, str], environ: Mapping[str, str] | None = None) -> None:
+    """Raise ValueError for an extra no sandboxed child may get (a credential, a runner file)."""
+    environ = os.environ if environ is None else environ
+    secrets = {v for k, v in environ.items() if len(v) >= 8 and _SECRET_NAME.search(k)}
+    for name, value in extras.items():
+        upper = name.upper()
+        if not name or "=" in name or upper in _DENIED_NAMES or upper.startswith(_DENIED_PREFIXES):
+            raise ValueError(f"{name} may not be passed to sandboxed code")
+        if value in secrets or any(p.search(value) for p in TOKEN_PATTERNS):
+            raise ValueError(f"the value of {name} is a credential; it may not enter the sandbox")
+
+
+def sandbox_env(
+    home: Path, tmp: Path, extras: Mapping[str, str] | None = None, user: str = "sandbox"
+) -> dict[str, str]:
+    """The whole environment of a sandboxed child: an allow-list plus checked extras."""
+    env = {
+        "PATH": f"{os.path.dirname(sys.executable)}:{SAFE_PATH}",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TZ": "UTC",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONNOUSERSITE": "1",
+        "CI": "true",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "HOME": str(home),
+        "TMPDIR": str(tmp),
+        "TMP": str(tmp),
+        "TEMP": str(tmp),
+        "USER": user,
+        "LOGNAME": user,
+    }
+    check_env_extras(extras or {})
+    env.update(extras or {})
+    return env
+
+
+@contextlib.contextmanager
+def scratch_dir(user: SandboxUser | None = None, base: Path | None = None) -> Iterator[Path]:
+    """A fresh directory (mode 0700) the sandbox user owns, removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="specship-sandbox-", dir=base))
+    try:
+        if _dropping():
+            _require_reachable(path.parent)
+            who = user or sandbox_user()
+            os.chown(path, who.uid, who.gid)
+        yield path
+    finally:
+        # rmtree does not follow symlinks the sandbox may have planted inside.
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _argv(argv: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(argv, str | bytes):
+        raise TypeError("argv must be a sequence of arguments, never a shell string")
+    args = tuple(argv)
+    if not args or not all(isinstance(a, str) for a in args):
+        raise TypeError("argv must be a non-empty sequence of str")
+    if any("\x00" in a for a in args):
+        raise ValueError("argv may not contain NUL bytes")
+    return args
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    timeout: float,
+    isolate: bool = True,
+    env: Mapping[str, str] | None = None,
+    output_cap: int = DEFAULT_OUTPUT_CAP,
+    stdin: bytes | None = None,
+    user: SandboxUser | None = None,
+) -> ProcessResult:
+    """Run argv (never a shell) in its own session with a timeout and a bounded output capture.
+
+    isolate=True is for generated code: an allow-listed environment (plus `env` extras that pass
+    check_env_extras), a throwaway HOME/TMPDIR, and, when we are root, the sandbox user's uid/gid
+    with no supplementary groups. When we are not root the uid cannot change; see ISOLATION_NOTES
+    for what that leaves open. isolate=False is for trusted commands (git): `env` as given
+    (default: a copy of ours, so the caller must strip secrets), same uid.
+    """
+    args = _argv(argv)
+    if timeout <= 0 or output_cap < 1024:
+        raise ValueError("timeout must be positive and output_cap at least 1024 bytes")
+    limits = _Limits(timeout, output_cap, stdin)
+    if not isolate:
+        return _launch(args, cwd=cwd, env=dict(os.environ if env is None else env), limits=limits)
+    who = user or sandbox_user()
+    drop = who if _dropping() else None
+    with scratch_dir(who) as scratch:
+        for sub in ("home", "tmp"):
+            (scratch / sub).mkdir(mode=0o700)
+            if drop:
+                os.chown(scratch / sub, drop.uid, drop.gid)
+        child_env = sandbox_env(scratch / "home", scratch / "tmp", env, who.name)
+        return _launch(args, cwd=cwd, env=child_env, limits=limits, drop=drop, umask=0o077)
+
+
+@dataclass(frozen=True)
+class _Limits:
+    timeout: float
+    output_cap: int
+    stdin: bytes | None
+
+
+def _launch(
+    args: tuple[str, ...],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    limits: _Limits,
+    drop: SandboxUser | None = None,
+    umask: int = -1,
+) -> ProcessResult:
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL if limits.stdin is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            bufsize=0,
+            close_fds=True,
+            start_new_session=True,
+            user=drop.uid if drop else None,
+            group=drop.gid if drop else None,
+            extra_groups=[] if drop else None,
+            umask=umask,
+        )
+    except OSError as exc:
+        code = 127 if isinstance(exc, FileNotFoundError) else 126
+        message = f"[could not start {args[0]!r} in {cwd}: {exc.strerror or exc}]"
+        return ProcessResult(args, code, message, False, 0.0, 0, limits.timeout)
+    if proc.stdout is None:  # pragma: no cover - stdout=PIPE always sets it
+        raise RuntimeError("no output pipe")
+    capture = _Capture(limits.output_cap)
+    stop = threading.Event()
+    reader = threading.Thread(target=_pump, args=(proc.stdout.fileno(), capture, stop), daemon=True)
+    reader.start()
+    if limits.stdin is not None:
+        threading.Thread(target=_feed_stdin, args=(proc.stdin, limits.stdin), daemon=True).start()
+    timed_out = not _wait_exit(proc.pid, started + limits.timeout)
+    if timed_out:
+        _signal_group(proc.pid, signal.SIGTERM)
+        if not _wait_exit(proc.pid, time.monotonic() + TERM_GRACE_S):
+            _signal_group(proc.pid, signal.SIGKILL)
+            # Also by pid, in case the leader moved itself to another group; it is not reaped
+            # yet, so the pid is still ours.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+            _wait_exit(proc.pid, time.monotonic() + 5)
+    # The leader is a zombie now, so its pid cannot name another group yet: clear the group.
+    _signal_group(proc.pid, signal.SIGKILL)
+    _sweep(proc.pid, drop.uid if drop and drop.dedicated else None)
+    returncode = proc.wait()
+    reader.join(DRAIN_GRACE_S)
+    held = reader.is_alive()
+    stop.set()
+    reader.join()
+    proc.stdout.close()
+    output, dropped = capture.text()
+    if timed_out:
+        output += f"\n[timed out after {limits.timeout:g} s; the process group was killed]"
+    if held:
+        output += "\n[a process outside the group still held the output pipe; stopped reading]"
+    duration = time.monotonic() - started
+    return ProcessResult(args, returncode, output, timed_out, duration, dropped, limits.timeout)
+
+
+def _require_reachable(path: Path) -> None:
+    for folder in (path, *path.parents):
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            raise FatalError(
+                f"The sandbox user cannot reach {path}: {folder} is not world-traversable.",
+                f"Run `chmod o+x {folder}` or put the workspace under a traversable directory.",
+            )
+
+
+# A path, then optional ::Class::test parts, then an optional [parametrization] of any text.
+_NODE_ID = re.compile(
+    r"[A-Za-z0-9_][A-Za-z0-9_./-]*"
+    r"(?:(?:::[A-Za-z_][A-Za-z0-9_]*)+(?:\[[^\x00\r\n]*\])?)?",
+)
+MAX_NODE_IDS = 200
+
+
+def check_node_id(node_id: str) -> str:
+    """Return `node_id` when it is a plain pytest node id; ArgvRefused says why it is not."""
+    if not isinstance(node_id, str) or not node_id:
+        raise ArgvRefused("a test node id must be a non-empty string")
+    path = node_id.split("::", 1)[0]
+    fixed = "the pytest options are fixed by Specship; pass only node ids"
+    if "\x00" in node_id:
+        raise ArgvRefused(f"{node_id!r} contains a NUL byte")
+    if node_id.startswith("-"):
+        raise ArgvRefused(f"{node_id!r} looks like a pytest option: {fixed}")
+    if "=" in path:
+        raise ArgvRefused(f"{node_id!r} looks like an option value (it has '='): {fixed}")
+    if len(node_id) > 1000 or not _NODE_ID.fullmatch(node_id):
+        example = "tests/test_x.py::test_y[param]"
+        raise ArgvRefused(f"{node_id!r} is not a test node id such as {example!r}")
+    if ".." in path.split("/"):
+        raise ArgvRefused(f"{node_id!r} leaves the repository: use a path from the project root")
+    return node_id
+
+
+def pytest_argv(
+    node_ids: Sequence[str],
+    junit_xml: Path,
+    python: str = sys.executable,
+) -> list[str]:
+    """The fixed pytest command line; model-supplied node ids only ever follow `--`."""
+    if isinstance(node_ids, str):
+        raise TypeError("node_ids must be a sequence of node ids, not one string")
+    if len(node_ids) > MAX_NODE_IDS:
+        raise ArgvRefused(f"at most {MAX_NODE_IDS} node ids per run")
+    ids = [check_node_id(n) for n in node_ids]
+    return [python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            f"--junitxml={junit_xml}", "--", *ids]  # fmt: skip

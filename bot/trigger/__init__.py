@@ -1,0 +1,1 @@
+"""GitHub event -> Trigger -> jobs: payload access, the command grammar, authorization, the plan."""

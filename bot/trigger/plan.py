@@ -1,0 +1,146 @@
+"""Trigger -> the jobs it implies (one per feature for a push), without any API call."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from bot import actions
+from bot.exceptions import FatalError
+from bot.settings import Settings
+from bot.speckit import api as specs
+from bot.trigger.events import (
+    FEATURE_NAME_PATTERN,
+    Ignored,
+    IssueCommand,
+    IssueLabeled,
+    PrCommand,
+    SpecsPushed,
+    Trigger,
+)
+
+MAX_DELTA_CHARS = 12_000
+
+JobKind = Literal["implement", "revise", "retry", "check", "answer", "help"]
+# "implement specs/002-task-due-dates", "Implement 002-task-due-dates", a link to the folder …
+_FEATURE_REF = re.compile(r"(?:^|[\s(`'\"/])(?:specs/)?(\d{3,}-[a-z0-9][a-z0-9-]{0,58})(?=[/\s)`'\".,:;]|$)")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work: what to do, for which feature, on which branch, for which issue or PR."""
+
+    kind: JobKind
+    feature: str | None
+    branch: str | None
+    issue: int | None = None
+    pr: int | None = None
+    change: str = ""
+    text: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The jobs of one event, or why there are none."""
+
+    jobs: tuple[Job, ...]
+    ignored: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "jobs": [job.to_json() for job in self.jobs],
+            "ignored": self.ignored,
+            "notes": list(self.notes),
+        }
+
+
+def feature_from_text(*texts: str) -> str | None:
+    """The first feature folder an issue names (`specs/002-x` or `002-x`), if any."""
+    for text in texts:
+        for match in _FEATURE_REF.finditer(text):
+            name = match.group(1)
+            if re.fullmatch(FEATURE_NAME_PATTERN, name):
+                return name
+    return None
+
+
+def plan(trigger: Trigger, settings: Settings) -> Plan:
+    """The jobs a trigger implies; PR commands learn their feature from the PR at run time."""
+    prefix = settings.branch_prefix
+    if isinstance(trigger, Ignored):
+        return Plan((), ignored=trigger.reason)
+    if isinstance(trigger, SpecsPushed):
+        jobs, notes = [], list(trigger.rejected)
+        for change in trigger.features:
+            if change.kind == "deleted":
+                notes.append(f"feature {change.name} was deleted: nothing to implement")
+                continue
+            jobs.append(Job("implement", change.name, prefix + change.name, change=change.kind))
+        if not jobs:
+            return Plan((), ignored="the push changed no feature that can be implemented", notes=tuple(notes))
+        return Plan(tuple(jobs), notes=tuple(notes))
+    if isinstance(trigger, IssueLabeled):
+        feature = feature_from_text(trigger.title, trigger.body)
+        branch = prefix + (feature or f"issue-{trigger.issue_number}")
+        return Plan((Job("implement", feature, branch, issue=trigger.issue_number),))
+    if isinstance(trigger, PrCommand):
+        job = Job(trigger.verb, None, None, pr=trigger.pr_number, text=trigger.text)
+        return Plan((job,), notes=(trigger.note,) if trigger.note else ())
+    if isinstance(trigger, IssueCommand):
+        job = Job(trigger.verb, None, None, issue=trigger.issue_number, text=trigger.text)
+        return Plan((job,), notes=(trigger.note,) if trigger.note else ())
+    raise TypeError(f"unknown trigger {trigger!r}")
+
+
+def refine_push(
+    workspace: Path, trigger: Trigger, planned: Plan, *, describe: bool = True
+) -> tuple[Plan, dict[str, str]]:
+    """For a push: drop the features whose change is no work, and say what changed in the others.
+
+    A push that only ticks task boxes (Specship's own tick commit, merged with its PR) would
+    otherwise start the same feature again. An edited feature's prompt gets the change (what moved
+    in the spec, and its diff), so the model implements the change. Parsing is the costly part:
+    without `describe` (plan), only features whose push touched nothing but tasks.md are parsed.
+    """
+    if not isinstance(trigger, SpecsPushed) or not planned.jobs:
+        return planned, {}
+    touched = {change.name: change.paths for change in trigger.features}
+    only = {
+        f"specs/{job.feature}"
+        for job in planned.jobs
+        if describe or all(path.endswith("/tasks.md") for path in touched.get(job.feature or "", ()))
+    }
+    if not only:
+        return planned, {}
+    try:
+        found = specs.delta(workspace, trigger.before, trigger.after, only=only)
+    except FatalError as exc:  # e.g. a shallow checkout: judge by the changed paths alone
+        actions.runtime().annotate("warning", f"Could not compare the specs of the push: {exc.cause}")
+        return planned, {}
+    jobs, skipped, deltas = [], [], {}
+    for job in planned.jobs:
+        change = found.feature(job.feature or "")
+        if change is not None and not change.is_work:
+            skipped.append(f"feature {job.feature} only had task boxes ticked or whitespace changed")
+            continue
+        jobs.append(job)
+        if change is not None and change.status == "edited" and job.feature:
+            deltas[job.feature] = _delta_text(change)
+    notes = (*planned.notes, *skipped)
+    if not jobs:
+        return Plan((), ignored="; ".join(skipped), notes=notes), {}
+    return Plan(tuple(jobs), notes=notes), deltas
+
+
+def _delta_text(change: specs.FeatureDelta) -> str:
+    lines = "\n".join(f"- {line}" for line in change.summary())
+    patch = str(change.patch)
+    if len(patch) > MAX_DELTA_CHARS:
+        patch = patch[:MAX_DELTA_CHARS] + "\n… (diff truncated)"
+    return f"{lines}\n\n```diff\n{patch}\n```" if patch.strip() else lines
