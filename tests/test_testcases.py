@@ -13,7 +13,7 @@ CASES = range(1, 51)
 def cases_named() -> dict[int, list[str]]:
     """Case number -> test functions that name it (`test_tcN_…`, or `TC-N` in their docstring)."""
     found: dict[int, list[str]] = {n: [] for n in CASES}
-    for path in sorted(TESTS.glob("test_*.py")):
+    for path in sorted(TESTS.rglob("test_*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):

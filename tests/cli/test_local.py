@@ -15,7 +15,7 @@ import pytest
 from bot.gates import pytest as pytest_gate
 from tests.conftest import committed_example, reachable_tempdir, run_git
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples/taskboard"
 SCENARIO = EXAMPLE / "scenarios/002-task-due-dates.yaml"
 BRANCH = "specship/002-task-due-dates"

@@ -15,8 +15,8 @@ import pytest
 from bot.trigger.plan import feature_from_text
 from tests.conftest import run_git
 
-ROOT = Path(__file__).resolve().parent.parent
-WEBHOOKS = Path(__file__).resolve().parent / "fixtures/github/webhooks"
+ROOT = Path(__file__).resolve().parents[2]
+WEBHOOKS = Path(__file__).resolve().parents[1] / "fixtures/github/webhooks"
 
 EVENT_OF_FOLDER = {
     "go-playground/push.json": "push",

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import committed_example, reachable_tempdir, run_git
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples/taskboard"
 GATES = ["pytest", "security", "fastapi_auth", "contracts", "guard"]
 

@@ -26,7 +26,7 @@ from bot.gates.static_routes import static_app_info
 from bot.sandbox import process as sandbox
 from bot.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TASKBOARD = ROOT / "examples" / "taskboard"
 METHODS = ("import", "static")
 

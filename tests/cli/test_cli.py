@@ -16,8 +16,8 @@ from bot import __main__ as cli
 from bot import actions
 from bot.actions import Runtime
 
-ROOT = Path(__file__).resolve().parent.parent
-WEBHOOKS = Path(__file__).resolve().parent / "fixtures/github/webhooks"
+ROOT = Path(__file__).resolve().parents[2]
+WEBHOOKS = Path(__file__).resolve().parents[1] / "fixtures/github/webhooks"
 
 
 def run_bot(

@@ -1,0 +1,1 @@
+"""Tests of bot.pipeline (end to end through python -m bot run)."""
