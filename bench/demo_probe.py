@@ -27,12 +27,10 @@ def classify(argv: Any) -> str:
 
 
 def main(out_path: Path) -> int:
+    from bot import git, sandbox
     from bot.__main__ import main as cli_main
     from bot.agent import scripted
     from bot.cli import local as cli_local
-    from bot.git import read as gitread
-    from bot.sandbox import process as sandbox
-    from bot.sandbox import workspace as sandbox_setup
 
     state: dict[str, Any] = {"phase": "setup", "repo": None}
     marks: list[tuple[str, float]] = [("setup", 0.0)]
@@ -59,10 +57,8 @@ def main(out_path: Path) -> int:
 
     # Patched module attributes: every caller looks them up at call time (`sandbox.run(...)`).
     sandbox.run = timed("subprocess", sandbox.run, lambda argv, *a: classify(argv))
-    sandbox_setup.prepare_workspace_for_sandbox = timed(
-        "prepare workspace", sandbox_setup.prepare_workspace_for_sandbox
-    )
-    gitread.git = timed("git", gitread.git)
+    sandbox.prepare_workspace_for_sandbox = timed("prepare workspace", sandbox.prepare_workspace_for_sandbox)
+    git.git = timed("git", git.git)
     scripted.ScriptedModel.complete = timed(  # type: ignore[method-assign]
         "scripted model", scripted.ScriptedModel.complete
     )

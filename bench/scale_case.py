@@ -37,8 +37,8 @@ def _repo_map(repo: Path) -> dict[str, Any]:
 
 def _auth(repo: Path, dynamic: bool) -> dict[str, Any]:
     from bot.gates import GateContext
+    from bot.gates.app_source import locate_app
     from bot.gates.fastapi_auth import gate
-    from bot.gates.probe import locate_app
     from bot.gates.static_routes import static_app_info
     from bot.settings import Settings
 
@@ -66,7 +66,7 @@ def _auth(repo: Path, dynamic: bool) -> dict[str, Any]:
 
 def _timed_subprocesses() -> list[float]:
     """Record the wall time of every bot.sandbox.run call (benchmark-only wrapper)."""
-    from bot.sandbox import process as sandbox
+    from bot import sandbox
 
     spent: list[float] = []
     original = sandbox.run

@@ -25,7 +25,7 @@ def estimate(chars: int) -> int:
 
 def main(turns: list[dict[str, Any]] | None = None, task_chars: int | None = None) -> Section:
     from bot.agent import prompts
-    from bot.agent.model import CACHE_READ_FACTOR, CACHE_WRITE_FACTOR, PRICES, Price, Usage
+    from bot.agent.ledger import CACHE_READ_FACTOR, CACHE_WRITE_FACTOR, PRICES, Price, Usage
     from bot.agent.tools import TOOL_DEFINITIONS
 
     if turns is None:

@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("bot.cli.run:main", "Handle the GitHub event of this workflow run (inside Actions)."),
     "plan": ("bot.cli.plan:main", "Print, as JSON, the jobs the current event implies."),
     "local": ("bot.cli.local:main", "Implement a feature on a local checkout (no GitHub)."),
-    "demo": ("bot.cli.local:demo", "Run the bundled taskboard example end to end, offline."),
+    "demo": ("bot.cli.demo:main", "Run the bundled taskboard example end to end, offline."),
     "check": ("bot.cli.check:main", "Run the gates on a working tree; exit 1 on failure."),
     "specs": ("bot.cli.specs:main", "Show features, readiness and what changed."),
     "schema": ("bot.cli.schema:main", "Print the JSON Schema of .github/specship.yml."),

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.agent.scenario import load_scenario, parse_scenario
-from bot.report.body import render_marker
+from bot.agent.scenario_reader import load_scenario, parse_scenario
+from bot.report.markers import render_marker
 from tests.conftest import reachable_tempdir, run_git
 from tests.fakes.anthropic_api import API_KEY, AnthropicEmulator
 from tests.fakes.github_api import GitHubEmulator

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.agent import prompts
-from bot.agent.model import Ledger, Model
+from bot.agent.ledger import Ledger
+from bot.agent.model import Model
 from bot.agent.tools import Toolbox, ToolResult
 from bot.agent.transcript import Transcript
 from bot.exceptions import (

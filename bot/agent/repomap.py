@@ -6,7 +6,7 @@ import posixpath
 from collections import defaultdict
 from pathlib import Path
 
-from bot.git import read as gitread
+from bot import git
 
 MAX_CHARS = 4_000
 # Generated or vendored trees tell the model nothing and cost tokens.
@@ -18,7 +18,7 @@ SKIP_PARTS = frozenset(
 def repo_map(repo: Path, max_chars: int = MAX_CHARS) -> str:
     """`dir/: a.py b.py` lines for the tracked and untracked files, shallow directories first."""
     by_dir: dict[str, list[str]] = defaultdict(list)
-    for path in gitread.list_files(repo, None, "."):
+    for path in git.list_files(repo, None, "."):
         parts = path.split("/")
         if SKIP_PARTS.intersection(parts) or parts[0] in (".git", "specs"):
             continue

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.agent.model import ModelResponse, Usage
-from bot.agent.scenario import Scenario, check_expect, estimate_tokens, id_factory, to_content_blocks
+from bot.agent.ledger import Usage
+from bot.agent.model import ModelResponse
+from bot.agent.scenario import Scenario
+from bot.agent.scenario_play import check_expect, estimate_tokens, id_factory, to_content_blocks
 from bot.exceptions import FatalError
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot import git
 from bot.exceptions import NeedsClarification, Submitted
-from bot.git import read as gitread
 from bot.sandbox.paths import PathRefused, Workspace
 
 EDITOR = "str_replace_based_edit_tool"
@@ -248,7 +248,7 @@ class Toolbox:
         root = self.workspace.root
         rel = directory.relative_to(root).as_posix()
         prefix = "" if rel == "." else rel
-        files = gitread.list_files(root, None, prefix or ".")
+        files = git.list_files(root, None, prefix or ".")
         shown: set[str] = set()
         for name in files:
             parts = Path(name).relative_to(prefix or ".").parts
@@ -295,7 +295,7 @@ class Toolbox:
         root = self.workspace.root
         prefix = directory.relative_to(root).as_posix()
         hits: list[str] = []
-        for name in gitread.list_files(root, None, prefix):
+        for name in git.list_files(root, None, prefix):
             file = root / name
             try:
                 if file.is_symlink() or file.stat().st_size > MAX_SEARCH_FILE_BYTES:

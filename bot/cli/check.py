@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot import actions
+from bot import actions, git
 from bot.cli.common import load_settings
 from bot.exceptions import FatalError
 from bot.gates import GateContext, GateResult
 from bot.gates.run import run_all
-from bot.git import read as gitread
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
@@ -22,19 +21,19 @@ def resolve_base(repo: Path, base: str | None) -> str:
     """The base revision: --base, else the merge base with origin's default branch, else HEAD."""
     candidates = [base] if base else ["origin/HEAD", "origin/main", "origin/master", "main", "master"]
     for rev in candidates:
-        sha = gitread.rev_parse(repo, rev) if rev else None
+        sha = git.rev_parse(repo, rev) if rev else None
         if sha:
             if base:
                 return sha
             try:
-                return gitread.git(repo, "merge-base", sha, "HEAD").decode().strip()
-            except gitread.GitError:
+                return git.run(repo, "merge-base", sha, "HEAD").decode().strip()
+            except git.GitError:
                 continue
     if base:
         raise FatalError(
             f"--base {base} is not a commit in {repo}.", "Fetch it (fetch-depth: 0) or pass a SHA."
         )
-    head = gitread.rev_parse(repo, "HEAD")
+    head = git.rev_parse(repo, "HEAD")
     if head is None:
         raise FatalError(f"{repo} has no commits.", "Commit the code first.")
     return head
@@ -115,7 +114,7 @@ def to_text(results: list[GateResult]) -> str:
 
 def main(args: argparse.Namespace) -> int:
     repo = Path(args.repo).resolve()
-    if not gitread.is_repo(repo):
+    if not git.is_repo(repo):
         raise FatalError(f"{repo} is not a git repository.", "Run check inside a checkout.")
     settings = load_settings(repo)
     ctx = GateContext(repo, resolve_base(repo, args.base), settings, args.feature)

@@ -6,10 +6,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot import actions, settings
-from bot.git import read as gitread
+from bot import actions, git, settings
 from bot.settings import Settings
-from bot.trigger.events import DEFAULT_BOT_LOGINS, Trigger, git_callables, load_event, parse_event
+from bot.trigger.bots import DEFAULT_BOT_LOGINS
+from bot.trigger.events import git_callables, load_event, parse_event
+from bot.trigger.types import Trigger
 
 SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 
@@ -32,7 +33,7 @@ def load_settings(
                     rt.mask(env[var])
     if rev is not None and repo is not None:
         name = settings.inputs_from_env(env).get("config-file", settings.CONFIG_FILE).strip()
-        raw = gitread.show_file(repo, rev, name)
+        raw = git.show_file(repo, rev, name)
         return settings.load(env, file_text=raw.decode("utf-8", "replace") if raw is not None else None)
     return settings.load(env, repo_root=repo)
 

@@ -1,101 +1,29 @@
-"""`specship local` and `specship demo`: implement a feature on a local checkout, no GitHub needed."""
+"""`specship local`: implement a feature on a local checkout, no GitHub needed; the PR body goes to a file."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import sys
-import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import actions
-from bot.agent.loop import Limits
-from bot.agent.model import AnthropicModel, Ledger, Model, check_max_tokens, needs_streaming, price_for
-from bot.agent.transcript import Transcript
+from bot import actions, git
+from bot.agent.factory import build_model
 from bot.cli.common import load_settings
+from bot.cli.progress import TerminalProgress
 from bot.exceptions import FatalError
-from bot.git import read as gitread
-from bot.git.work import Identity, PushPolicy, Workdir
-from bot.pipeline.rounds import (
-    Outcome,
-    Pipeline,
-    default_gates,
-    feature_prompt,
-    load_ready_feature,
-    tick_tasks_done,
-)
+from bot.git import Identity, PushPolicy, Workdir
+from bot.pipeline.outcome import Outcome
+from bot.pipeline.prompt import feature_prompt, load_ready_feature
+from bot.pipeline.session import FeatureRun
 from bot.report.build import build_body
-from bot.sandbox import process as sandbox
-from bot.sandbox import project_env
 from bot.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "taskboard"
-DEMO_FEATURE = "002-task-due-dates"
-DEMO_SCENARIO = EXAMPLE / "scenarios" / f"{DEMO_FEATURE}.yaml"
 OUTPUT_DIR = ".specship"
 
 
-@dataclass
-class TerminalProgress:
-    """Progress on stderr: phase, elapsed time, turns, tokens and cost."""
-
-    started: float = field(default_factory=time.monotonic)
-    current: str = "start"
-    timings: list[tuple[str, float]] = field(default_factory=list)
-    _phase_started: float = field(default_factory=time.monotonic)
-
-    def _line(self, text: str) -> None:
-        elapsed = time.monotonic() - self.started
-        actions.runtime().info(f"[{int(elapsed // 60):02d}:{elapsed % 60:04.1f}] {text}")
-
-    def phase(self, name: str) -> None:
-        now = time.monotonic()
-        self.timings.append((self.current, now - self._phase_started))
-        self.current, self._phase_started = name, now
-        self._line(f"phase: {name}")
-
-    def usage(self, ledger: Ledger, turns: int) -> None:
-        u = ledger.usage
-        self._line(
-            f"turns {turns} · input {u.total_input:,} tokens ({u.cache_read_input_tokens:,} cached) · "
-            f"output {u.output_tokens:,} · ${ledger.cost_usd:.2f}"
-        )
-
-    def finish(self) -> list[tuple[str, float]]:
-        self.phase("done")
-        return [(name, seconds) for name, seconds in self.timings if name != "start"]
-
-
-def build_model(spec: str | None, settings: Settings, env: dict[str, str], deadline: float) -> Model:
-    """`scripted:FILE` replays a scenario; otherwise Claude (API key from the input or the env)."""
-    if spec and spec.startswith("scripted:"):
-        from bot.agent.scenario import load_scenario
-        from bot.agent.scripted import ScriptedModel
-
-        return ScriptedModel(load_scenario(spec.removeprefix("scripted:")))
-    key = settings.anthropic_api_key or env.get("ANTHROPIC_API_KEY", "")
-    if settings.provider == "anthropic" and not key:
-        raise FatalError(
-            "No model: ANTHROPIC_API_KEY is not set and no scripted scenario was named.",
-            "Export ANTHROPIC_API_KEY, or pass --model scripted:examples/taskboard/scenarios/"
-            f"{DEMO_FEATURE}.yaml to replay the bundled session offline.",
-        )
-    check_max_tokens(settings.max_tokens, streaming=needs_streaming(settings.max_tokens))
-    return AnthropicModel(
-        model=spec or settings.model,
-        provider=settings.provider,
-        api_key=key,
-        base_url=env.get("ANTHROPIC_BASE_URL") or None,
-        deadline=deadline,
-    )
-
-
 def _git(repo: Path, *args: str) -> str:
-    return gitread.git(repo, *args).decode("utf-8", "replace").strip()
+    return git.run(repo, *args).decode("utf-8", "replace").strip()
 
 
 def local_workdir(repo: Path, settings: Settings) -> Workdir:
@@ -134,11 +62,11 @@ def exclude_output_dir(repo: Path) -> None:
 def run_local(repo: Path, feature_name: str, model_spec: str | None, base_rev: str | None) -> int:
     """Implement one feature on a local branch; write the PR body and transcript to .specship/."""
     repo = repo.resolve()
-    if not gitread.is_repo(repo):
+    if not git.is_repo(repo):
         raise FatalError(f"{repo} is not a git repository.", "Run `git init` and commit the specs first.")
     env = dict(os.environ)
     settings = load_settings(repo, env)
-    base = gitread.rev_parse(repo, base_rev or "HEAD")
+    base = git.rev_parse(repo, base_rev or "HEAD")
     if base is None:
         raise FatalError(
             f"Revision {base_rev or 'HEAD'} does not exist in {repo}.", "Commit first, or pass --base."
@@ -148,40 +76,27 @@ def run_local(repo: Path, feature_name: str, model_spec: str | None, base_rev: s
     branch = settings.branch_prefix + feature.name
     exclude_output_dir(repo)
     require_clean(repo)
+    deadline = time.monotonic() + settings.timeout_minutes * 60
+    model = build_model(model_spec, settings, env, deadline)  # before the branch: a missing key costs nothing
     wd = local_workdir(repo, settings)
     wd.prepare_branch(branch, base)
     out = repo / OUTPUT_DIR
     out.mkdir(exist_ok=True)
-    deadline = time.monotonic() + settings.timeout_minutes * 60
-    model = build_model(model_spec, settings, env, deadline)
-    ledger = Ledger(
-        price_for(
-            model.name.removeprefix("scripted:"),
-            settings.input_price_per_mtok,
-            settings.output_price_per_mtok,
-        )
+    run = FeatureRun(
+        wd,
+        settings,
+        feature,
+        base,
+        model,
+        progress,
+        out / "transcript.jsonl",
+        actions.runtime().redact,
+        deadline,
     )
-    transcript = Transcript(out / "transcript.jsonl", actions.runtime().redact)
-    limits = Limits(
-        settings.max_turns, settings.max_cost_usd, settings.timeout_minutes * 60, settings.max_tokens
-    )
-    with sandbox.scratch_dir() as home:
-        progress.phase("setup")
-        python = project_env.prepare(repo, settings.setup_command, home)
-        pipeline = Pipeline(
-            repo, settings, model, ledger, transcript, progress, gates=default_gates, python=python
-        )
-        try:
-            outcome = pipeline.run(feature, feature_prompt(repo, feature, settings, base=base), base, limits)
-        except BaseException:
-            # Work is never thrown away: whatever stopped the run, the edits so far are committed.
-            wd.checkpoint(f"Specship stopped on {feature.name}")
-            raise
-    wd.commit_all(f"Specship: implement {feature.name}")
-    if outcome.conclusion == "success":
-        tick_tasks_done(repo, feature, wd.commit_all)
+    outcome = run.run(feature_prompt(repo, feature, settings, base=base))
+    run.commit(outcome, f"Specship: implement {feature.name}")
     body_path = out / "pr.md"
-    final = gitread.rev_parse(repo, "HEAD") or base
+    final = git.rev_parse(repo, "HEAD") or base
     body = build_body(
         repo, outcome, feature, base=base, head=final, redactor=actions.runtime().redact,
         app_directory=settings.app_directory,
@@ -216,24 +131,3 @@ def _print_result(
 
 def main(args: argparse.Namespace) -> int:
     return run_local(Path(args.repo), args.feature, args.model, args.base)
-
-
-def demo(args: argparse.Namespace) -> int:
-    """Copy the taskboard example into a fresh git repository and implement 002 there."""
-    model = args.model
-    if model is None and not os.environ.get("ANTHROPIC_API_KEY"):
-        model = f"scripted:{DEMO_SCENARIO}"
-    parent = Path(tempfile.mkdtemp(prefix="specship-demo-"))
-    parent.chmod(0o755)  # the sandbox user runs the example's tests from inside it
-    repo = parent / "taskboard"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("scenarios", "__pycache__", ".ruff_cache"))
-    for command in (("init", "--quiet", "--initial-branch=main"), ("add", "-A")):
-        gitread.git(repo, *command)
-    gitread.git(
-        repo, "-c", "user.name=Specship Demo", "-c", "user.email=demo@specship.invalid",
-        "commit", "--quiet", "-m", "Taskboard example: 001 implemented, 002 specified",
-    )  # fmt: skip
-    actions.runtime().info(f"Demo repository: {repo}")
-    actions.runtime().info(f"Model: {model or 'Claude (ANTHROPIC_API_KEY)'}")
-    sys.stderr.flush()
-    return run_local(repo, DEMO_FEATURE, model, None)

@@ -10,28 +10,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot import actions
+from bot import actions, git, sandbox
 from bot.agent.model import Model
 from bot.cli.common import load_settings, read_trigger
 from bot.exceptions import FatalError
-from bot.git import read as gitread
 from bot.pipeline.commands import handle
-from bot.pipeline.github import JobResult, RunEnv, Target, close_tracker, implement
-from bot.pipeline.rounds import Request
+from bot.pipeline.context import JobResult, RunEnv, Target
+from bot.pipeline.github import close_tracker, implement
+from bot.pipeline.outcome import Request
 from bot.report.tracking import Tracker
-from bot.sandbox import workspace as sandbox_setup
 from bot.settings import Settings
 from bot.trigger.dispatch import authorize
-from bot.trigger.events import (
-    Ignored,
-    IssueCommand,
-    IssueLabeled,
-    PrCommand,
-    SpecsPushed,
-    Trigger,
-    load_event,
-)
+from bot.trigger.events import load_event
 from bot.trigger.plan import Job, Plan, plan, refine_push
+from bot.trigger.types import Ignored, IssueCommand, IssueLabeled, PrCommand, SpecsPushed, Trigger
 
 NO_GITHUB_CREDENTIAL = "No GitHub token: the github-token input and GITHUB_TOKEN are both empty."
 NO_GITHUB_CREDENTIAL_FIX = (
@@ -65,7 +57,7 @@ def _model_key(settings: Settings, env: Mapping[str, str]) -> str:
 
 def _make_model_factory(settings: Settings, key: str, env: Mapping[str, str]) -> Any:
     def make(deadline: float) -> Model:
-        from bot.cli.local import build_model
+        from bot.agent.factory import build_model
 
         return build_model(
             env.get("SPECSHIP_MODEL") or None, settings, {**env, "ANTHROPIC_API_KEY": key}, deadline
@@ -138,7 +130,7 @@ def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
     # The configuration comes from the default branch as the remote has it, never from what a
     # pull request's checkout may hold (a fork could otherwise allow itself in).
     base_ref = f"refs/remotes/origin/{default_branch}"
-    settings = load_settings(workspace, env, rev=base_ref if gitread.rev_parse(workspace, base_ref) else None)
+    settings = load_settings(workspace, env, rev=base_ref if git.rev_parse(workspace, base_ref) else None)
     trigger = read_trigger(workspace, settings, env)
     planned = plan(trigger, settings)
     if planned.jobs:
@@ -154,7 +146,7 @@ def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
         print(json.dumps(planned.to_json(), indent=2))
         return 0
     # Before any untrusted code can run: the checkout's persisted token leaves .git/config.
-    for name in sandbox_setup.strip_persisted_credentials(workspace):
+    for name in sandbox.strip_persisted_credentials(workspace):
         rt.info(f"removed persisted checkout credential {name} from the git config")
     key = _model_key(settings, env) if any(j.kind in NEEDS_MODEL for j in jobs) else ""
     token = settings.github_token or env.get("GITHUB_TOKEN", "")

@@ -8,9 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bot import actions, settings
+from bot import actions, git, settings
 from bot.exceptions import FatalError
-from bot.git import read as gitread
 from bot.speckit.api import (
     Delta,
     Feature,
@@ -27,7 +26,7 @@ def main(args: argparse.Namespace) -> int:
     """Print the report; exit 0 when every feature is ready, 1 when one is not (a CI check)."""
     repo = Path(args.repo).resolve()
     rev: str | None = args.rev
-    if rev is not None and gitread.rev_parse(repo, rev) is None:
+    if rev is not None and git.rev_parse(repo, rev) is None:
         raise FatalError(
             f"The revision {rev!r} does not exist in {repo}.",
             "Pass an existing commit, branch or tag to --rev (fetch it first in a shallow clone).",

@@ -187,7 +187,7 @@ def shape(doc: dict[str, Any], node: Any, ptr: Pointer, label: str, depth: int =
     return Shape(node, ptr, label, frozenset(types), nullable)
 
 
-def _enum(node: dict[str, Any]) -> set[str] | None:
+def enum_values(node: dict[str, Any]) -> set[str] | None:
     values = node.get("enum")
     if "const" in node:
         values = [node["const"]]

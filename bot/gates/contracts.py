@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot import git
 from bot.gates import Finding, GateContext, GateResult
 from bot.gates.contract_compare import Comparison
 from bot.gates.contract_schema import METHODS, Contract, is_openapi, load_contract, template
-from bot.git import read as gitread
 
 NAME = "contracts"
 CONTRACT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -32,14 +32,14 @@ def _operations(data: dict[str, Any]) -> set[tuple[str, str]]:
 
 
 def _read(repo: Path, rev: str | None, path: str) -> str | None:
-    raw = gitread.show_file(repo, rev, path)
+    raw = git.show_file(repo, rev, path)
     if raw is None or len(raw) > MAX_CONTRACT_BYTES:
         return None
     return raw.decode("utf-8", "replace")
 
 
 def _contract_files(repo: Path, rev: str | None, folder: str) -> list[str]:
-    return [p for p in gitread.list_files(repo, rev, folder) if p.lower().endswith(CONTRACT_SUFFIXES)]
+    return [p for p in git.list_files(repo, rev, folder) if p.lower().endswith(CONTRACT_SUFFIXES)]
 
 
 def gate(ctx: GateContext, app_openapi: dict[str, Any] | None) -> GateResult:
@@ -48,7 +48,7 @@ def gate(ctx: GateContext, app_openapi: dict[str, Any] | None) -> GateResult:
     if not ctx.feature:
         return GateResult(NAME, "no contract (no feature)")
     folder = f"specs/{ctx.feature}/contracts"
-    rev = ctx.base if ctx.base and ctx.base != gitread.ZERO_SHA else None
+    rev = ctx.base if ctx.base and ctx.base != git.ZERO_SHA else None
     findings: list[Finding] = []
     files = _contract_files(ctx.repo, rev, folder)
     if rev and not files:
@@ -144,7 +144,7 @@ def _extra_operations(
     (skipped) or the feature's plan.md names the path (a notice)."""
     others: set[tuple[str, str]] = set(declared)
     mine = {c.path for c in contracts}
-    for path in gitread.list_files(ctx.repo, rev, "specs"):
+    for path in git.list_files(ctx.repo, rev, "specs"):
         if "/contracts/" in path and path.lower().endswith(CONTRACT_SUFFIXES) and path not in mine:
             text = _read(ctx.repo, rev, path)
             try:

@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
-from bot.git import read as gitread
+from bot import git
 
 # -- the diff, as typed values ------------------------------------------------------------------
 
@@ -94,13 +94,13 @@ def parse_diff(text: str) -> list[FileDiff]:
 
 def empty_tree(repo: Path) -> str:
     """The id of the empty tree in this repository's hash format (SHA-1 or SHA-256)."""
-    return gitread.git(repo, "hash-object", "-t", "tree", "/dev/null").decode().strip()
+    return git.run(repo, "hash-object", "-t", "tree", "/dev/null").decode().strip()
 
 
 def load_diff(repo: Path, base: str | None) -> list[FileDiff]:
     """The work tree's changes against `base` (None: against nothing, so every file is added)."""
-    rev = base if base and base != gitread.ZERO_SHA else empty_tree(repo)
-    return parse_diff(gitread.worktree_diff(repo, rev))
+    rev = base if base and base != git.ZERO_SHA else empty_tree(repo)
+    return parse_diff(git.worktree_diff(repo, rev))
 
 
 _TEST_DIRS = frozenset({"tests", "test", "testing"})

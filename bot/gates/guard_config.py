@@ -1,4 +1,4 @@
-"""Test configuration (pytest, coverage, bandit) read from its files, and how a change relaxes it."""
+"""Test configuration (pytest, coverage, bandit) read from its files; findings where a change relaxes it."""
 
 from __future__ import annotations
 
@@ -7,12 +7,17 @@ import re
 import shlex
 import tomllib
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 import yaml
 
+from bot import git
+from bot.gates import Finding
+from bot.gates.diffs import FileDiff
+
 # -- relaxed pytest / coverage / bandit configuration --------------------------------------------
 
-_BANDIT_YAML = re.compile(r"^\.?bandit(\.config)?\.ya?ml$")
+BANDIT_YAML = re.compile(r"^\.?bandit(\.config)?\.ya?ml$")
 _WITH_VALUE = frozenset({
     "-p", "-k", "-m", "-o", "-W", "-c", "--deselect", "--ignore", "--ignore-glob", "--override-ini",
     "--cov-fail-under", "--rootdir", "--confcutdir", "--config-file",
@@ -169,7 +174,7 @@ def config_view(name: str, text: str) -> ConfigView:
             view.update(_coverage_view(coverage.get("report", {}), "tool.coverage.report"))
         view.update(_bandit_view(tool.get("bandit"), "tool.bandit"))
         return view
-    if _BANDIT_YAML.match(name):
+    if BANDIT_YAML.match(name):
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -289,3 +294,57 @@ def compare_config(name: str, old_text: str | None, new_text: str | None) -> lis
                 verb = "gains" if kind == "more" else "loses"
                 problems.append((f"{label} {verb} {', '.join(extra)}", where(logical)))
     return problems
+
+
+# -- findings for the changed files -------------------------------------------------------------
+
+
+_CONFIG_NAMES = frozenset({"pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini", ".coveragerc", ".bandit"})
+
+
+def _has_pytest_config(name: str, text: str) -> bool:
+    if name == "pytest.ini":
+        return True
+    markers = {
+        "tox.ini": r"^\s*\[pytest\]",
+        "setup.cfg": r"^\s*\[tool:pytest\]",
+        "pyproject.toml": r"^\s*\[tool\.pytest",
+    }
+    return bool(name in markers and re.search(markers[name], text, re.M))
+
+
+def config_findings(files: list[FileDiff], repo: Path, base: str) -> list[Finding]:
+    findings = []
+    for fd in files:
+        name = PurePosixPath(fd.path).name
+        if name not in _CONFIG_NAMES and not BANDIT_YAML.match(name):
+            continue
+        old_raw = git.show_file(repo, base, fd.path) if fd.status != "A" else None
+        new_raw = git.show_file(repo, None, fd.path) if fd.status != "D" else None
+        old_text = old_raw.decode("utf-8", "replace") if old_raw is not None else None
+        new_text = new_raw.decode("utf-8", "replace") if new_raw is not None else None
+        if fd.status == "A" and new_text is not None and _has_pytest_config(name, new_text):
+            findings.append(
+                Finding(
+                    f"adds the pytest configuration file {fd.path}, which can override the project's "
+                    "pytest settings",
+                    fd.path,
+                    1,
+                    rule="config-relaxed",
+                )
+            )
+        try:
+            problems = compare_config(name, old_text, new_text)
+        except ValueError as exc:
+            findings.append(
+                Finding(f"{fd.path} cannot be parsed: {exc}", fd.path, fd.first_line(), rule="config-relaxed")
+            )
+            continue
+        for problem, setting in problems:
+            line = key_line(new_text, setting.key, setting.section) if new_text is not None else None
+            if line is None and old_text is not None:
+                line = key_line(old_text, setting.key, setting.section)
+            findings.append(
+                Finding(f"relaxed test configuration: {problem}", fd.path, line or 1, rule="config-relaxed")
+            )
+    return findings

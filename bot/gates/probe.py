@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
 import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from bot import sandbox
 from bot.gates import GateContext
-from bot.sandbox import process as sandbox
-from bot.sandbox import workspace as sandbox_setup
+from bot.gates.app_model import AppInfo, AppLocation, DependencyInfo, RouteInfo
+from bot.gates.app_source import locate_app
 
 PROBE_SCRIPT = Path(__file__).with_name("probe_script.py")
 # Obviously fake, and 72 characters: longer than any HMAC minimum (HS512 wants 64 bytes).
@@ -25,69 +23,6 @@ _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$"
 _SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|KEY|CREDENTIAL|PRIVATE|SALT", re.I)
 _SANDBOX_OWN = frozenset({"PATH", "LANG", "LC_ALL", "TZ", "CI"})
 _ABS_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s'\"():,/]+/)+([^\s'\"():,/]+)")
-
-__all__ = [
-    "AppInfo",
-    "AppLocation",
-    "DependencyInfo",
-    "RouteInfo",
-    "load_app_info",
-    "locate_app",
-    "parse_probe_output",
-    "probe_env",
-]
-
-
-@dataclass(frozen=True)
-class DependencyInfo:
-    """One node of a route's dependency tree (FastAPI's Dependant, or its static equivalent)."""
-
-    name: str
-    qualname: str = ""
-    param: str | None = None
-    security: str | None = None  # the scheme name when this node is a fastapi.security scheme
-    scopes: tuple[str, ...] = ()  # the scopes of its own Security(..., scopes=[...])
-    children: tuple[DependencyInfo, ...] = ()
-    file: str | None = None
-    line: int | None = None
-
-    @property
-    def has_security(self) -> bool:
-        """It is, or depends at any depth on, a fastapi.security scheme."""
-        return any(d.security is not None for d in self.walk())
-
-    def walk(self) -> Iterator[DependencyInfo]:
-        """This node and its sub-dependencies, depth first (the flattened tree)."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
-
-
-@dataclass(frozen=True)
-class RouteInfo:
-    """One route with everything FastAPI runs before its endpoint."""
-
-    methods: tuple[str, ...]
-    path: str
-    endpoint: str = ""
-    file: str | None = None  # repository-relative
-    line: int | None = None  # the line of `def`, past any decorator
-    dependencies: tuple[DependencyInfo, ...] = ()
-    kind: str = "http"  # http | websocket | route (plain Starlette) | mount | other
-    docs: bool = False  # one of FastAPI's own /openapi.json, /docs, /docs/oauth2-redirect, /redoc
-    include_in_schema: bool = True
-
-
-@dataclass(frozen=True)
-class AppInfo:
-    """What the gates know about the app, and whether it came from importing it or from its source."""
-
-    routes: list[RouteInfo]
-    openapi: dict[str, Any] | None
-    error: str | None
-    source: Literal["import", "static"]
-    app: str = ""
-    openapi_error: str | None = None
 
 
 def _env_example(path: Path, repo: Path) -> list[tuple[str, str]]:
@@ -197,7 +132,7 @@ def _route(ctx: GateContext, data: dict[str, Any]) -> RouteInfo:
 
 def run_probe(ctx: GateContext, location: AppLocation, timeout: float) -> tuple[dict[str, Any] | None, str]:
     """Import the app in the sandbox; the probe's document, or why there is none."""
-    sandbox_setup.prepare_workspace_for_sandbox(ctx.repo)
+    sandbox.prepare_workspace_for_sandbox(ctx.repo)
     nonce = secrets.token_hex(16)
     script = PROBE_SCRIPT.read_text(encoding="utf-8")
     result = sandbox.run(
@@ -237,99 +172,3 @@ def load_app_info(ctx: GateContext, timeout: float = DEFAULT_TIMEOUT_S) -> AppIn
 
 
 # ---- static analysis: the app's source read with `ast`, never executed ----------------------------
-
-APP_CANDIDATES = ("main.py", "app.py", "src/main.py", "app/main.py")
-SKIP_DIRS = frozenset(
-    {".git", ".venv", "venv", "env", "node_modules", "__pycache__", "tests", "test", "alembic",
-     "migrations", "site-packages", "build", "dist"}
-)  # fmt: skip
-MAX_FILES = 3000
-MAX_FILE_BYTES = 2_000_000
-_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-
-@dataclass(frozen=True)
-class AppLocation:
-    """Where the app object lives: `module:attr`, called first when it is a factory."""
-
-    module: str
-    attr: str
-    factory: bool = False
-
-    @property
-    def spec(self) -> str:
-        return f"{self.module}:{self.attr}{'()' if self.factory else ''}"
-
-
-def _module_name(rel: Path) -> str:
-    parts = list(rel.with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def _call_name(node: ast.expr) -> str:
-    func = node.func if isinstance(node, ast.Call) else node
-    if isinstance(func, ast.Name):
-        return func.id
-    return func.attr if isinstance(func, ast.Attribute) else ""
-
-
-def _constructs_app(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Call) and _call_name(n) == "FastAPI" for n in ast.walk(node))
-
-
-def _find_app(tree: ast.Module) -> tuple[str, bool] | None:
-    """The attribute holding the app in one module: `x = FastAPI(...)`, `x = make()`, or a factory."""
-    factories = {n.name for n in tree.body if isinstance(n, _FUNCS) and _constructs_app(n)}
-    for node in tree.body:
-        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            name = _call_name(node.value)
-            if name == "FastAPI" or name in factories:
-                for target in targets:
-                    if isinstance(target, ast.Name):
-                        return target.id, False
-    if "create_app" in factories:
-        return "create_app", True
-    return (sorted(factories)[0], True) if factories else None
-
-
-def _parse(path: Path, root: Path) -> ast.Module | None:
-    """Parse a regular file inside the app (a symlink to /dev/zero or /etc must not be read)."""
-    try:
-        real = path.resolve()
-        if not real.is_relative_to(root.resolve()) or not real.is_file():
-            return None
-        if real.stat().st_size > MAX_FILE_BYTES:
-            return None
-        return ast.parse(real.read_bytes(), filename=str(real))
-    except (OSError, SyntaxError, ValueError):
-        return None
-
-
-def _python_files(root: Path) -> Iterator[Path]:
-    count = 0
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        for name in sorted(files):
-            if name.endswith(".py"):
-                count += 1
-                if count > MAX_FILES:
-                    return
-                yield Path(folder) / name
-
-
-def locate_app(app_dir: Path, configured: str = "") -> AppLocation | None:
-    """The configured `module:attr`, else the first FastAPI app found in the usual places."""
-    if configured:
-        module, _, attr = configured.partition(":")
-        return AppLocation(module, attr)
-    candidates = [app_dir / c for c in APP_CANDIDATES]
-    candidates += [p for p in _python_files(app_dir) if p not in candidates]
-    for path in candidates:
-        tree = _parse(path, app_dir)
-        found = _find_app(tree) if tree is not None else None
-        if found is not None:
-            return AppLocation(_module_name(path.relative_to(app_dir)), *found)
-    return None

@@ -13,11 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import git, sandbox
 from bot.exceptions import FatalError
 from bot.gates import Finding, GateResult
-from bot.git import read as gitread
-from bot.sandbox import process as sandbox
-from bot.sandbox import workspace as sandbox_setup
 
 NAME = "pytest"
 DEFAULT_TIMEOUT_S = 900.0
@@ -107,7 +105,7 @@ def run_tests(
 ) -> TestRun:
     """Run the tests in the sandbox; model-supplied node ids are validated by the sandbox."""
     cwd = (repo / app_directory).resolve()
-    sandbox_setup.prepare_workspace_for_sandbox(repo)
+    sandbox.prepare_workspace_for_sandbox(repo)
     started = time.monotonic()
     with sandbox.scratch_dir() as scratch:
         junit = scratch / "junit.xml"
@@ -119,7 +117,7 @@ def run_tests(
         messages: dict[str, str] = {}
         try:
             # the sandbox wrote this file: no symlinks followed, size capped
-            outcomes, messages = parse_junit(sandbox_setup.read_untrusted_file(junit, MAX_JUNIT_BYTES), cwd)
+            outcomes, messages = parse_junit(sandbox.read_untrusted_file(junit, MAX_JUNIT_BYTES), cwd)
         except (OSError, ValueError, ET.ParseError):
             outcomes = {}
     return TestRun(
@@ -185,11 +183,11 @@ def failing_at(
     parent.chmod(0o755)  # the sandbox user must be able to reach the worktree inside
     worktree = parent / "base"
     try:
-        gitread.git(repo, "worktree", "add", "--detach", "--quiet", str(worktree), rev)
+        git.run(repo, "worktree", "add", "--detach", "--quiet", str(worktree), rev)
         return run_tests(worktree, test_command, app_directory, timeout=timeout, python=python).failed
-    except gitread.GitError:
+    except git.GitError:
         return []
     finally:
-        with contextlib.suppress(gitread.GitError):
-            gitread.git(repo, "worktree", "remove", "--force", str(worktree))
+        with contextlib.suppress(git.GitError):
+            git.run(repo, "worktree", "remove", "--force", str(worktree))
         shutil.rmtree(parent, ignore_errors=True)

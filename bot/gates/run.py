@@ -7,15 +7,16 @@ from collections.abc import Callable
 
 from bot.gates import Finding, GateContext, GateResult, contracts, fastapi_auth, guard, probe, security
 from bot.gates import pytest as pytest_gate
+from bot.gates.app_model import AppInfo
 
 ORDER = ("pytest", "security", "fastapi_auth", "contracts", "guard")
 
 
 def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]:
     """All gates (or the named ones); the app is imported once for the auth and contract gates."""
-    info: list[probe.AppInfo] = []
+    info: list[AppInfo] = []
 
-    def app_info() -> probe.AppInfo:
+    def app_info() -> AppInfo:
         if not info:
             info.append(probe.load_app_info(ctx))
         return info[0]

@@ -6,11 +6,11 @@ import re
 import time
 from pathlib import Path, PurePosixPath
 
+from bot import git
 from bot.gates import Finding, GateContext, GateResult
 from bot.gates.diffs import FileDiff, empty_tree, is_test_file, parse_diff
 from bot.gates.security_bandit import run_bandit
 from bot.gates.security_patterns import scan_source
-from bot.git import read as gitread
 
 NAME = "security"
 DEFAULT_TIMEOUT_S = 300.0
@@ -112,8 +112,8 @@ def review_flags(files: list[FileDiff], repo: Path, base: str) -> list[Finding]:
         if name in REVIEW_FILES or _BANDIT_YAML.match(name):
             findings.append(_review(fd.path, fd.first_line(), name))
         elif name == "pyproject.toml":
-            old = gitread.show_file(repo, base, fd.path) if fd.status != "A" else None
-            new = gitread.show_file(repo, None, fd.path) if fd.status != "D" else None
+            old = git.show_file(repo, base, fd.path) if fd.status != "A" else None
+            new = git.show_file(repo, None, fd.path) if fd.status != "D" else None
             old_sections = _sections(old.decode("utf-8", "replace")) if old else []
             new_sections = _sections(new.decode("utf-8", "replace")) if new else []
             touched: dict[str, int] = {}
@@ -148,8 +148,8 @@ def _review(path: str, line: int, what: str) -> Finding:
 def gate(ctx: GateContext, timeout: float = DEFAULT_TIMEOUT_S) -> GateResult:
     """The security verdict on what changed since ctx.base (None: on every file of the work tree)."""
     started = time.monotonic()
-    base = ctx.base if ctx.base and ctx.base != gitread.ZERO_SHA else empty_tree(ctx.repo)
-    diff_text = gitread.worktree_diff(ctx.repo, base)
+    base = ctx.base if ctx.base and ctx.base != git.ZERO_SHA else empty_tree(ctx.repo)
+    diff_text = git.worktree_diff(ctx.repo, base)
     files = parse_diff(diff_text)
     changed = {fd.path: set(fd.added_lines()) for fd in files}
     python = [
@@ -168,7 +168,7 @@ def gate(ctx: GateContext, timeout: float = DEFAULT_TIMEOUT_S) -> GateResult:
             continue
         raw = (ctx.repo / path).read_bytes()[:MAX_SOURCE_BYTES]
         findings.extend(scan_source(path, raw.decode("utf-8", "replace"), changed.get(path, set())))
-    if ctx.base and ctx.base != gitread.ZERO_SHA:  # against nothing, every file would "change"
+    if ctx.base and ctx.base != git.ZERO_SHA:  # against nothing, every file would "change"
         findings.extend(review_flags(files, ctx.repo, base))
     errors = sum(1 for f in findings if f.severity == "error")
     reviews = sum(1 for f in findings if f.rule == "needs-human-review")

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from bot import sandbox
 from bot.gates import Finding, Severity
-from bot.sandbox import process as sandbox
-from bot.sandbox import workspace as sandbox_setup
 
 MAX_REPORT_BYTES = 20 * 1024 * 1024
 
@@ -48,7 +47,7 @@ def run_bandit(repo: Path, files: list[str], changed: dict[str, set[int]], timeo
     """Bandit on `files` (repo-relative) in the sandbox; issues on unchanged lines become warnings."""
     if not files:
         return BanditRun()
-    sandbox_setup.prepare_workspace_for_sandbox(repo)
+    sandbox.prepare_workspace_for_sandbox(repo)
     with sandbox.scratch_dir() as scratch:
         config = scratch / "specship-bandit.yml"
         config.write_text(yaml.safe_dump(BANDIT_CONFIG), encoding="utf-8")
@@ -56,7 +55,7 @@ def run_bandit(repo: Path, files: list[str], changed: dict[str, set[int]], timeo
         report = scratch / "bandit.json"
         result = sandbox.run(bandit_argv(config, report, files), cwd=repo, timeout=timeout, isolate=True)
         try:
-            data = json.loads(sandbox_setup.read_untrusted_file(report, MAX_REPORT_BYTES))
+            data = json.loads(sandbox.read_untrusted_file(report, MAX_REPORT_BYTES))
         except (OSError, ValueError):
             tail = result.output.strip()[-500:]
             return BanditRun(problem=f"bandit {result.status} without a report: {tail}".strip())

@@ -1,1 +1,78 @@
 """Git for Specship: hardened read-only queries and the work tree it writes, commits and pushes."""
+
+# One face: callers write `from bot import git` and use the names below; the modules behind it are
+# command (the one subprocess call), hardening, read, index, branch and work.
+
+from __future__ import annotations
+
+from bot.git.branch import (
+    FEATURE_NAME,
+    PUSH_FIX,
+    BranchState,
+    Identity,
+    PushPolicy,
+    PushRefused,
+    auth_header,
+    branch_name,
+    derived_secret_forms,
+)
+from bot.git.command import HARDENING, ZERO_SHA, GitError, git_env, run
+from bot.git.hardening import (
+    FIXED_OVERRIDES,
+    config_entries,
+    config_env,
+    hardened_env,
+    neutralizing_config,
+)
+from bot.git.index import worktree_changes, worktree_diff, worktree_index, worktree_tree
+from bot.git.read import (
+    Change,
+    changed_paths,
+    diff,
+    empty_tree,
+    is_repo,
+    list_files,
+    numstat,
+    rev_parse,
+    show_file,
+)
+from bot.git.work import CHECKPOINT_TIMEOUT_S, NETWORK_TIMEOUT_S, RETRY_DELAYS_S, Workdir
+
+__all__ = [
+    "CHECKPOINT_TIMEOUT_S",
+    "FEATURE_NAME",
+    "FIXED_OVERRIDES",
+    "HARDENING",
+    "NETWORK_TIMEOUT_S",
+    "PUSH_FIX",
+    "RETRY_DELAYS_S",
+    "ZERO_SHA",
+    "BranchState",
+    "Change",
+    "GitError",
+    "Identity",
+    "PushPolicy",
+    "PushRefused",
+    "Workdir",
+    "auth_header",
+    "branch_name",
+    "changed_paths",
+    "config_entries",
+    "config_env",
+    "derived_secret_forms",
+    "diff",
+    "empty_tree",
+    "git_env",
+    "hardened_env",
+    "is_repo",
+    "list_files",
+    "neutralizing_config",
+    "numstat",
+    "rev_parse",
+    "run",
+    "show_file",
+    "worktree_changes",
+    "worktree_diff",
+    "worktree_index",
+    "worktree_tree",
+]

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import fnmatch
 import re
 import shutil
 import tempfile
 import time
-import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from bot.actions import Runtime
 from bot.exceptions import FatalError
-from bot.git import read as gitread
-from bot.git.read import GitError
-from bot.redact import Redactor, secret_forms
+from bot.git.branch import (
+    PUSH_FIX,
+    BranchState,
+    Identity,
+    PushPolicy,
+    auth_header,
+    check_url,
+    derived_secret_forms,
+)
+from bot.git.command import GitError, run
+from bot.git.hardening import config_entries, hardened_env
+from bot.git.read import rev_parse
+from bot.redact import Redactor
 
-FEATURE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 NETWORK_TIMEOUT_S = 300.0
 CHECKPOINT_TIMEOUT_S = 30.0
 RETRY_DELAYS_S = (2.0, 8.0)
@@ -32,102 +37,6 @@ _TRANSIENT = re.compile(
     r"returned error: (?:5\d\d|429)|unexpected disconnect|gnutls|ssl_read|http/2 stream"
 )
 _LEASE_REJECTED = re.compile(r"stale info|fetch first|non-fast-forward")
-
-
-def branch_name(feature: str | None = None, issue: int | None = None, prefix: str = "specship/") -> str:
-    """The deterministic work branch: `<prefix><feature>` or `<prefix>issue-<n>`."""
-    if (feature is None) == (issue is None):
-        raise ValueError("name the branch by exactly one of feature or issue")
-    if feature is not None and not FEATURE_NAME.fullmatch(feature):
-        raise FatalError(
-            f"{feature[:80]!r} is not a valid feature name.",
-            "Feature directories are named like specs/001-task-crud: lowercase letters, digits and '-'.",
-        )
-    if issue is not None and (isinstance(issue, bool) or not isinstance(issue, int) or issue < 1):
-        raise ValueError(f"issue must be a positive number, not {issue!r}")
-    name = f"{prefix}{feature if feature is not None else f'issue-{issue}'}"
-    try:
-        gitread.git(Path("/"), "check-ref-format", f"refs/heads/{name}", timeout=30)
-    except GitError:
-        raise FatalError(
-            f"{name!r} is not a valid git branch name.", "Set branch-prefix to something like 'specship/'."
-        ) from None
-    return name
-
-
-def auth_header(token: str) -> str:
-    """The `http.extraheader` value that authenticates a GitHub token for git over HTTPS."""
-    value = base64.b64encode(f"x-access-token:{token.strip()}".encode()).decode()
-    return f"AUTHORIZATION: basic {value}"
-
-
-def derived_secret_forms(token: str) -> list[str]:
-    """Every form of the token git may see or print: raw, URL-quoted, and the base64 header value."""
-    forms = secret_forms(token)
-    if token.strip() and auth_header(token).rsplit(" ", 1)[1] not in forms:
-        raise ValueError("the token is too short to be masked; refusing to use it")
-    return forms
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Author and committer of Specship's commits."""
-
-    name: str = "specship[bot]"
-    email: str = "specship[bot]@users.noreply.github.com"
-
-    def __post_init__(self) -> None:
-        for value in (self.name, self.email):
-            if not value.strip() or any(c in value for c in "<>\n\r\0"):
-                raise ValueError(f"invalid git identity part {value!r}")
-
-    def env(self) -> dict[str, str]:
-        return {
-            "GIT_AUTHOR_NAME": self.name,
-            "GIT_AUTHOR_EMAIL": self.email,
-            "GIT_COMMITTER_NAME": self.name,
-            "GIT_COMMITTER_EMAIL": self.email,
-        }
-
-
-class PushRefused(FatalError):
-    """A push to a ref Specship does not own; raised before git runs."""
-
-
-@dataclass(frozen=True)
-class PushPolicy:
-    """Which refs Specship may push: only `<prefix><feature>`, never the default, base or protected ones."""
-
-    prefix: str = "specship/"
-    default_branch: str = ""
-    base_branch: str = ""
-    protected: tuple[str, ...] = ()
-
-    def check(self, branch: str) -> None:
-        """Raise PushRefused unless Specship owns `branch`."""
-        rest = branch.removeprefix(self.prefix)
-        if branch in (self.default_branch, self.base_branch):
-            why = "it is the default branch" if branch == self.default_branch else "it is the base branch"
-        elif any(fnmatch.fnmatchcase(branch, pattern) for pattern in self.protected):
-            why = "it is a protected branch"
-        elif not branch.startswith(self.prefix) or not FEATURE_NAME.fullmatch(rest):
-            why = f"Specship only pushes branches named {self.prefix}<feature>"
-        else:
-            return
-        raise PushRefused(
-            f"Refusing to push to {branch[:200]!r}: {why}.",
-            "Specship never writes other branches; check the branch-prefix and base-branch settings.",
-        )
-
-
-@dataclass(frozen=True)
-class BranchState:
-    """The prepared work branch: reused when the remote already had it."""
-
-    name: str
-    head: str
-    remote_sha: str | None
-    reused: bool
 
 
 class Workdir:
@@ -153,7 +62,7 @@ class Workdir:
         if token.strip():
             derived_secret_forms(token)
             self._redactor.add(token)
-        _check_url(remote_url)
+        check_url(remote_url)
         self.path = path
         self.remote_url = remote_url
         self.identity = identity or Identity()
@@ -190,13 +99,13 @@ class Workdir:
         try:
             extra = self.network_config() if network else []
             full_env = {
-                **gitread.hardened_env(self.path, extra),
+                **hardened_env(self.path, extra),
                 **self.identity.env(),
                 # Wins over a hostile core.worktree: git must only ever see this directory.
                 "GIT_WORK_TREE": str(self.path),
                 **(env or {}),
             }
-            out = gitread.git(self.path, *args, input_bytes=stdin, timeout=timeout, extra_env=full_env)
+            out = run(self.path, *args, input_bytes=stdin, timeout=timeout, extra_env=full_env)
         except GitError as exc:
             raise GitError(self._redact(str(exc))) from None
         return out.decode("utf-8", "replace")
@@ -216,7 +125,7 @@ class Workdir:
     def _refuse_rewritten_url(self, push: bool) -> None:
         # url.<base>.insteadOf would send the auth header to another host; it cannot be unset by override.
         keys = (".insteadof", ".pushinsteadof") if push else (".insteadof",)
-        for name, value in gitread.config_entries(self.path):
+        for name, value in config_entries(self.path):
             low = name.lower()
             if low.startswith("url.") and low.endswith(keys) and self.remote_url.startswith(value or ""):
                 raise FatalError(
@@ -228,7 +137,7 @@ class Workdir:
 
     def head_sha(self) -> str | None:
         """The commit HEAD points at (None on an unborn branch)."""
-        return gitread.rev_parse(self.path, "HEAD")
+        return rev_parse(self.path, "HEAD")
 
     def merge_base(self, a: str, b: str) -> str | None:
         """The best common ancestor of two commits, or None when the histories are unrelated."""
@@ -267,7 +176,7 @@ class Workdir:
         """Check out the work branch: the remote's when it exists (reuse), else a new one at `base`."""
         self.policy.check(branch)
         remote = self.fetch(branch)
-        start = remote or gitread.rev_parse(self.path, base)
+        start = remote or rev_parse(self.path, base)
         if start is None:
             raise FatalError(
                 f"The base revision {base[:100]!r} does not exist.", "Check the base-branch setting."
@@ -367,7 +276,7 @@ class Workdir:
                               "--", self.remote_url, f"{head}:refs/heads/{branch}")  # fmt: skip
             except GitError as exc:
                 if "remote rejected" in str(exc) or not _LEASE_REJECTED.search(str(exc)):
-                    raise FatalError(f"git push to {branch} failed: {exc}", _PUSH_FIX) from None
+                    raise FatalError(f"git push to {branch} failed: {exc}", PUSH_FIX) from None
                 expected = self._integrate(branch, expected)
                 continue
             self.seen[branch] = head
@@ -407,19 +316,3 @@ class Workdir:
                 "(the human commits stay on it).",
             ) from None
         return remote
-
-
-_PUSH_FIX = (
-    "Check that the token may push (contents: write) and that no branch rule blocks Specship's branch."
-)
-
-
-def _check_url(url: str) -> None:
-    """The remote must be an explicit URL or path without credentials in it (the token goes in a header)."""
-    parts = urllib.parse.urlsplit(url)
-    if not url or url.startswith("-") or any(c in url for c in "\0\n\r"):
-        raise ValueError("invalid remote URL: empty, an option, or holding control characters")
-    if parts.scheme in ("http", "https") and "@" in parts.netloc:
-        raise ValueError("the remote URL may not hold credentials; pass the token separately")
-    if parts.scheme not in ("", "https", "http", "file"):
-        raise ValueError(f"unsupported remote URL scheme {parts.scheme!r}")

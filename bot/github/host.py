@@ -8,32 +8,27 @@ import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.exceptions import FatalError
+from bot.github.failures import failure_of
 from bot.github.preflight import run_preflight
 from bot.github.retry import (
     DEFAULT_CONTENT_CAP,
     DEFAULT_MAX_WAIT,
     Call,
     Calls,
-    Failure,
     GitHubApiError,
     Pacer,
     Policy,
-    error_message,
 )
+from bot.github.threads import Threads
 from bot.github.types import (
-    REACTIONS,
     ROLES,
-    CommentInfo,
     IssueInfo,
     Polled,
     PrInfo,
     Problem,
-    ReviewCommentInfo,
-    ReviewInfo,
     fit_body,
 )
 from bot.redact import Redactor
@@ -47,11 +42,10 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 ACTIONS_BOT = "github-actions[bot]"
-MARKER = re.compile(r"^<!-- specship:[A-Za-z0-9:._/#-]{1,200} -->$")
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
-class GitHubHost:
+class GitHubHost(Threads):
     """One repository through PyGithub, with Specship's retry, rate-limit and pacing policy.
 
     clock is wall-clock epoch seconds; deadline (epoch) bounds every wait; identity is the login
@@ -124,7 +118,7 @@ class GitHubHost:
             try:
                 return fn()
             except Exception as exc:
-                failure = _failure(exc)
+                failure = failure_of(exc)
                 if failure is None:
                     raise
             finally:
@@ -304,88 +298,6 @@ class GitHubHost:
             return False
         return True
 
-    def react(self, comment_id: int, content: str, kind: str = "issue_comment") -> bool:
-        """React to a comment (kind issue_comment or review_comment); False if it is gone (404)."""
-        where = {"issue_comment": "issues/comments", "review_comment": "pulls/comments"}
-        if kind not in where:
-            raise ValueError(f"unknown comment kind {kind!r}")
-        return self._react(f"{where[kind]}/{comment_id}/reactions", content)
-
-    def react_issue(self, number: int, content: str) -> bool:
-        return self._react(f"issues/{number}/reactions", content)
-
-    def _react(self, path: str, content: str) -> bool:
-        if content not in REACTIONS:
-            raise ValueError(f"unknown reaction {content!r}")
-        try:
-            self.request(Calls.REACT, "POST", path, {"content": content})
-        except GitHubApiError as err:
-            if err.status != 404:
-                raise
-            self._warn(f"Could not react to {path.rsplit('/', 1)[0]}: it no longer exists.")
-            return False
-        return True
-
-    # ---- comments and reviews -----------------------------------------------------------------
-
-    def list_comments(self, number: int, since: datetime | None = None) -> list[CommentInfo]:
-        """Comments oldest first; since (GitHub's filter, applied here too) keeps those updated since."""
-        issue = self._repo.get_issue(number)
-        if since is not None and since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        pages = issue.get_comments(since=since) if since is not None else issue.get_comments()
-        found = [CommentInfo.from_json(d) for d in self._pages(Calls.LIST_COMMENTS, pages)]
-        return [c for c in found if since is None or c.updated_at is None or c.updated_at >= since]
-
-    def reviews(self, pr: int) -> list[ReviewInfo]:
-        pages = self._repo.get_pull(pr).get_reviews()
-        return [ReviewInfo.from_json(d) for d in self._pages(Calls.LIST_REVIEWS, pages)]
-
-    def review_comments(self, pr: int) -> list[ReviewCommentInfo]:
-        pages = self._repo.get_pull(pr).get_review_comments()
-        return [ReviewCommentInfo.from_json(d) for d in self._pages(Calls.LIST_REVIEW_COMMENTS, pages)]
-
-    def upsert_comment(self, issue_number: int, marker: str, body: str) -> CommentInfo:
-        """The one comment of this marker on the issue, edited in place (PATCH) or created once.
-
-        Only a comment written by this token's identity counts: a human's comment quoting the
-        marker is never edited. A create that failed ambiguously (5xx) is looked up before retrying."""
-        if not MARKER.match(marker):
-            raise ValueError(f"not a Specship marker: {marker!r}")
-        text = fit_body(body if marker in body else f"{marker}\n{body}")
-        self._guard(text)
-        key = (issue_number, marker)
-        for _ in range(3):
-            known = self._tracking.get(key)
-            if known is None:
-                found = self._find_marked(issue_number, marker)
-                known = found.id if found is not None else None
-            try:
-                if known is not None:
-                    data = self.request(
-                        Calls.EDIT_COMMENT, "PATCH", f"issues/comments/{known}", {"body": text}
-                    )
-                else:
-                    data = self.request(
-                        Calls.CREATE_COMMENT, "POST", f"issues/{issue_number}/comments", {"body": text}
-                    )
-            except GitHubApiError as err:
-                if known is not None and err.status == 404:
-                    self._tracking.pop(key, None)  # deleted by someone: create it again
-                    continue
-                if known is None and (err.status == 0 or err.status >= 500):
-                    continue  # the comment may exist now: look again before posting again
-                raise
-            info = CommentInfo.from_json(data)
-            self._tracking[key] = info.id
-            return info
-        raise GitHubApiError(f"Could not write the status comment on #{issue_number}.", "Re-run later.")
-
-    def _find_marked(self, issue_number: int, marker: str) -> CommentInfo | None:
-        me = self.whoami().lower()
-        mine = (c for c in self.list_comments(issue_number) if c.author.lower() == me and marker in c.body)
-        return next(mine, None)
-
     def _guard(self, *texts: str) -> None:
         """Fail closed before a secret (or a token-shaped string) is posted to GitHub."""
         if any(self.redact(t) != t for t in texts):
@@ -418,26 +330,6 @@ class GitHubHost:
     def preflight(self, branch_prefix: str) -> list[Problem]:
         """Check, before any model call, that this token can do what a run needs (see github_preflight)."""
         return run_preflight(self, branch_prefix)
-
-
-def _failure(exc: BaseException) -> Failure | None:
-    """A neutral view of a PyGithub / requests error; None for anything else."""
-    import requests
-    from github import GithubException
-
-    if isinstance(exc, GithubException):
-        status, data = exc.status, exc.data
-        errors = data.get("errors") if isinstance(data, dict) else None
-        kinds = {e.get("type") for e in errors if isinstance(e, dict)} if isinstance(errors, list) else set()
-        if kinds & {"FORBIDDEN", "RATE_LIMITED"}:  # GraphQL answers 200 + errors; PyGithub says 400
-            status = 403
-        headers = {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
-        return Failure(status, error_message(data, exc.message) or f"HTTP {exc.status}", headers)
-    if isinstance(exc, requests.exceptions.RetryError):  # only if a transport retry is configured
-        return Failure(0, "GitHub kept failing (transport retries exhausted)", exhausted=True)
-    if isinstance(exc, requests.exceptions.RequestException):
-        return Failure(0, f"no answer from GitHub ({type(exc).__name__})")
-    return None
 
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from bot.exceptions import FatalError
 from bot.github.retry import (
@@ -17,8 +17,17 @@ from bot.github.retry import (
 )
 from bot.github.types import Problem
 
-if TYPE_CHECKING:
-    from bot.github.host import GitHubHost
+
+class PreflightHost(Protocol):
+    """What preflight needs of the GitHub host (bot.github.host.GitHubHost)."""
+
+    full_name: str
+
+    def request(self, call: Call, method: str, path: str, body: Any = None, **kw: Any) -> Any: ...
+    def rate_budget(self) -> tuple[int, int, int]: ...
+    def token_user(self) -> str | None: ...
+    def whoami(self) -> str: ...
+
 
 LOW_BUDGET = 100  # requests; a run needs a few dozen
 ACTIONS_BOT = "github-actions[bot]"
@@ -31,7 +40,7 @@ PROBES: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
 )
 
 
-def run_preflight(host: GitHubHost, branch_prefix: str) -> list[Problem]:
+def run_preflight(host: PreflightHost, branch_prefix: str) -> list[Problem]:
     """Findings (blocking ones stop the run); raises FatalError when the repository is unreachable.
 
     Checked (GitHub has no endpoint that lists an installation token's permissions):
@@ -75,7 +84,7 @@ def run_preflight(host: GitHubHost, branch_prefix: str) -> list[Problem]:
     return problems
 
 
-def _repository(host: GitHubHost) -> dict[str, Any]:
+def _repository(host: PreflightHost) -> dict[str, Any]:
     try:
         data: dict[str, Any] = host.request(Call("read the repository"), "GET", "")
     except GitHubApiError as err:
@@ -94,7 +103,7 @@ def _repository(host: GitHubHost) -> dict[str, Any]:
     return data
 
 
-def _probe(host: GitHubHost, probe: tuple[str, str, str, str, dict[str, Any]]) -> Problem | None:
+def _probe(host: PreflightHost, probe: tuple[str, str, str, str, dict[str, Any]]) -> Problem | None:
     check, permission, method, path, body = probe
     try:
         host.request(Call(f"check `{permission}`", permission, mutating=True), method, path, body)
@@ -119,7 +128,7 @@ def _probe(host: GitHubHost, probe: tuple[str, str, str, str, dict[str, Any]]) -
     )
 
 
-def _actions_setting(host: GitHubHost) -> list[Problem]:
+def _actions_setting(host: PreflightHost) -> list[Problem]:
     try:
         data = host.request(
             Call("read the Actions workflow permissions", "actions: read"),
@@ -134,7 +143,7 @@ def _actions_setting(host: GitHubHost) -> list[Problem]:
     return []
 
 
-def _branch_prefix(host: GitHubHost, prefix: str) -> list[Problem]:
+def _branch_prefix(host: PreflightHost, prefix: str) -> list[Problem]:
     top = prefix.split("/", 1)[0]
     if not prefix.rstrip("/") or "/" not in prefix:
         return []
@@ -164,7 +173,7 @@ def _branch_prefix(host: GitHubHost, prefix: str) -> list[Problem]:
     ]
 
 
-def _budget(host: GitHubHost) -> list[Problem]:
+def _budget(host: PreflightHost) -> list[Problem]:
     remaining, limit, reset = host.rate_budget()
     if limit <= 0 or remaining >= LOW_BUDGET:
         return []

@@ -8,15 +8,17 @@ from bot.exceptions import FatalError
 from bot.gates import GateContext
 from bot.gates.run import run_all
 from bot.github.types import CommentInfo, Host, PrInfo
-from bot.pipeline.github import JobResult, RunEnv, Target, close_tracker, implement, workdir
-from bot.pipeline.rounds import Request, format_gates
-from bot.report.body import marker_of
+from bot.pipeline.context import JobResult, RunEnv, Target, workdir
+from bot.pipeline.github import close_tracker, implement
+from bot.pipeline.outcome import Request
+from bot.pipeline.rounds import format_gates
+from bot.report.markers import marker_of
 from bot.report.tracking import Tracker
 from bot.sanitize import sanitize
 from bot.trigger.dispatch import WRITE_ROLES
-from bot.trigger.events import IssueCommand, PrCommand
 from bot.trigger.grammar import parse_command
 from bot.trigger.plan import feature_from_text
+from bot.trigger.types import IssueCommand, PrCommand
 
 HELP_TEXT = """\
 **Specship commands** (comment on a Specship pull request; `answer` and `retry` also work on the issue):

@@ -7,130 +7,25 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from bot import git
 from bot.agent import prompts
+from bot.agent.ledger import Ledger
 from bot.agent.loop import Agent, Limits
-from bot.agent.model import Ledger, Model
-from bot.agent.repomap import repo_map
+from bot.agent.model import Model
 from bot.agent.tools import Toolbox, ToolResult
 from bot.agent.transcript import Transcript
-from bot.exceptions import AgentStop, FatalError, ModelRefused, NeedsClarification, Submitted
+from bot.exceptions import AgentStop, ModelRefused, NeedsClarification, Submitted
 from bot.gates import GateContext, GateResult, acceptance
 from bot.gates import pytest as pytest_gate
-from bot.git import read as gitread
+from bot.pipeline.outcome import Outcome, Progress
 from bot.sandbox.paths import Workspace
-from bot.sanitize import sanitize
 from bot.settings import Settings
 from bot.speckit import api as specs
 
 GateRunner = Callable[[GateContext], list[GateResult]]
 TEST_OUTPUT_TAIL = 6_000
-
-
-class Progress(Protocol):
-    """Where a run reports its phases (the terminal, or the tracking comment on GitHub)."""
-
-    def phase(self, name: str) -> None: ...
-
-    def usage(self, ledger: Ledger, turns: int) -> None: ...
-
-
-@dataclass(frozen=True)
-class Request:
-    """Untrusted text that shaped this run (issue body, revise request, answers), already labelled."""
-
-    source: str
-    text: str
-
-
-@dataclass
-class Outcome:
-    """How a run ended; the harness's verdict, not the model's."""
-
-    feature: str
-    conclusion: str  # success | draft | clarification | stopped | refused
-    report: dict[str, Any] | None
-    gates: list[GateResult]
-    ledger: Ledger
-    turns: int = 0
-    questions: list[str] = field(default_factory=list)
-    unfinished: list[str] = field(default_factory=list)
-    phases: list[tuple[str, float]] = field(default_factory=list)
-
-    @property
-    def gates_passed(self) -> bool:
-        return bool(self.gates) and all(g.passed for g in self.gates)
-
-
-def feature_prompt(
-    repo: Path,
-    feature: specs.Feature,
-    settings: Settings,
-    *,
-    base: str,
-    request: Request | None = None,
-    answers: str | None = None,
-    delta_text: str = "",
-) -> str:
-    """The task prompt: feature documents, standards, constitution and a repository map."""
-
-    def doc(name: str) -> str:
-        raw = feature.raw.get(feature.file(name))
-        return raw.decode("utf-8", "replace") if raw is not None else "(missing)"
-
-    contracts = [
-        {"path": c.path, "text": feature.raw.get(c.path, b"").decode("utf-8", "replace")}
-        for c in feature.contracts
-    ]
-    standards = feature.standards
-    constitution = feature.constitution
-    return prompts.render(
-        "implement.md",
-        feature={"name": feature.name},
-        base=base[:12],
-        delta=delta_text,
-        spec=doc("spec.md"),
-        plan=doc("plan.md"),
-        tasks=doc("tasks.md"),
-        contracts=contracts,
-        standards={"path": standards.path, "text": standards.text} if standards else None,
-        constitution=constitution.text if constitution else "",
-        repo_map=repo_map(repo),
-        request={"source": request.source, "text": sanitize(request.text)} if request else None,
-        answers=sanitize(answers) if answers else "",
-        test_command=settings.test_command,
-        app_directory=settings.app_directory,
-    )
-
-
-def load_ready_feature(repo: Path, name: str, rev: str | None, settings: Settings) -> specs.Feature:
-    """Read a feature and refuse to implement it while it is not ready (every problem listed)."""
-    feature = specs.read_feature(repo, name, rev)
-    if feature.spec is None:
-        raise FatalError(
-            f"specs/{name}/spec.md does not exist{f' at {rev[:12]}' if rev else ''}.",
-            "Create the feature with /speckit.specify, or name an existing feature folder.",
-        )
-    ready = specs.readiness(feature, settings.checklists)
-    if not ready.ready:
-        listing = "\n".join(f"- {p}" for p in ready.problems)
-        raise FatalError(
-            f"Feature {name} is not ready to implement:\n{listing}\n",
-            "Resolve each item above in the spec (e.g. with /speckit.clarify), commit, and re-run.",
-        )
-    return feature
-
-
-def tick_tasks_done(repo: Path, feature: specs.Feature, commit: Callable[[str], str | None]) -> None:
-    """Mark the feature's open tasks done (only the checkbox bytes change), as a commit of its own."""
-    if feature.tasks is None:
-        return
-    open_ids = [t.id for t in feature.tasks.all if not t.done]
-    path = repo / feature.file("tasks.md")
-    if open_ids and path.is_file():
-        path.write_bytes(specs.tick_tasks(path.read_bytes(), open_ids))
-        commit(f"Specship: mark {len(open_ids)} tasks of {feature.name} done")
 
 
 def format_test_result(run: pytest_gate.TestRun) -> ToolResult:
@@ -284,8 +179,8 @@ class Pipeline:
         again) is skipped. The sandbox cannot write the work tree, so a run leaves it unchanged.
         """
         try:
-            key = gitread.worktree_tree(ctx.repo, ctx.base or "HEAD")
-        except gitread.GitError:
+            key = git.worktree_tree(ctx.repo, ctx.base or "HEAD")
+        except git.GitError:
             return self.gates(ctx)
         if key not in self._verdicts:
             self._verdicts = {key: self.gates(ctx)}

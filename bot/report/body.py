@@ -3,48 +3,29 @@
 from __future__ import annotations
 
 import html
-import http
-import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
+from bot import git
 from bot.agent import prompts
 from bot.gates import GateResult
-from bot.gates.acceptance import outcome_of
-from bot.git import read as gitread
 from bot.redact import Redactor
 from bot.report import evidence
-from bot.sanitize import sanitize
+from bot.report.citations import Citer
+from bot.report.markdown import BREAKS, code, fence_for, prose
+from bot.report.markers import render_marker
+from bot.report.scan import EnvRead, StatusUse, scan_python, strongest
+from bot.report.sections import LEVELS, Limits, Sections
+from bot.report.validate import BODY_LIMIT, HEADINGS
 
-BODY_LIMIT = 65_536
-MARKER_PREFIX = "<!-- specship:"
-MARKER_SUFFIX = " -->"
-MAX_FOLLOW_UPS = 3
 _SLACK = 1_024  # what the code budget leaves unused, for redaction growth and estimates
 _MAX_HIDDEN_LISTED = 30
 
 
-class Headings(NamedTuple):
-    """The eight section headings, in the order the body must have them."""
-
-    summary: str = "## Summary"
-    files: str = "## Files Modified/Created"
-    code: str = "## Code"
-    security: str = "## Security Measures"
-    errors: str = "## Error Handling"
-    criteria: str = "## Acceptance Criteria"
-    env: str = "## Environment Variables"
-    follow_ups: str = "## Follow-up Items"
-
-
-HEADINGS = Headings()
 NumstatRow = tuple[int | None, int | None, str]
 STATUS_LABELS = {"A": "added", "M": "modified", "D": "deleted", "T": "type changed"}
-_ROUTE_SOURCES = {"import": "the imported app", "static": "static analysis of the code"}
-RESULT_ICONS = {"passed": "✅", "failed": "❌", "error": "❌", "skipped": "⏭️", "not run": "⚪"}
 
 
 @dataclass(frozen=True)
@@ -70,147 +51,8 @@ class ReportInput:
     redactor: Redactor = field(default_factory=Redactor, compare=False)
 
 
-@dataclass(frozen=True)
-class _Limits:
-    text: int  # characters per model-written item
-    items: int  # rows per list
-    files_chars: int  # characters of the Files table
-    tests: int  # node ids shown per criterion
-    findings: int  # findings shown per gate
-
-
-_LEVELS = (_Limits(600, 60, 30_000, 12, 5), _Limits(240, 25, 12_000, 6, 3), _Limits(100, 10, 4_000, 3, 1))
-
-
-# -- marker ------------------------------------------------------------------------------------------
-def render_marker(data: Mapping[str, Any]) -> str:
-    """The hidden marker; `<`, `>` and `--` are escaped so no value can close the HTML comment."""
-    text = json.dumps(dict(data), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("--", "-\\u002d")
-    return f"{MARKER_PREFIX}{text}{MARKER_SUFFIX}"
-
-
-_MARKER_RE = re.compile(re.escape(MARKER_PREFIX) + r"(.*?)" + re.escape(MARKER_SUFFIX), re.DOTALL)
-
-
-def marker_of(body: str) -> dict[str, Any] | None:
-    """The data of the body's last marker; None when there is none or it is not a JSON object."""
-    found = _MARKER_RE.findall(body or "")
-    if not found or len(found[-1]) > 20_000:
-        return None
-    try:
-        data = json.loads(found[-1])
-    except (ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-# -- validator ---------------------------------------------------------------------------------------
-_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
-_FENCE_CLOSE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$")
-_H2 = re.compile(r"^ {0,3}##(?:[ \t]|$)")
-_COMMENT = re.compile(r"<!--[\s\S]*?-->")
-
-
-def _sections(text: str) -> tuple[list[tuple[str, list[str]]], bool]:
-    """(heading, lines) pairs of the level-2 sections outside code fences; and whether a fence is open."""
-    sections: list[tuple[str, list[str]]] = [("", [])]
-    fence = ""
-    for line in text.split("\n"):
-        if fence:
-            close = _FENCE_CLOSE.match(line)
-            if close and close.group(1)[0] == fence[0] and len(close.group(1)) >= len(fence):
-                fence = ""
-        elif (opening := _FENCE_OPEN.match(line)) and not (
-            opening.group(1)[0] == "`" and "`" in opening.group(2)
-        ):
-            fence = opening.group(1)
-        elif _H2.match(line):
-            sections.append((line.strip().rstrip("#").strip() if line.strip() != "##" else "##", []))
-            continue
-        sections[-1][1].append(line)
-    return sections, bool(fence)
-
-
-def validate_body(text: str) -> list[str]:
-    """Problems that keep a body from being posted; an empty list means it is valid."""
-    problems: list[str] = []
-    if len(text) > BODY_LIMIT:
-        problems.append(f"the body has {len(text):,} characters; GitHub's limit is {BODY_LIMIT:,}")
-    sections, open_fence = _sections(text)
-    found = [heading for heading, _ in sections[1:]]
-    for heading in HEADINGS:
-        count = found.count(heading)
-        if count == 0:
-            problems.append(f"missing heading {heading!r}")
-        elif count > 1:
-            problems.append(f"heading {heading!r} appears {count} times")
-    problems.extend(f"unexpected heading {h!r}" for h in found if h not in HEADINGS)
-    order = [h for h in dict.fromkeys(found) if h in HEADINGS]
-    if order != sorted(order, key=HEADINGS.index):
-        problems.append("headings out of order: " + ", ".join(order))
-    for heading, lines in sections[1:]:
-        if heading in HEADINGS and not _COMMENT.sub("", "\n".join(lines)).strip():
-            problems.append(f"section {heading!r} is empty")
-    if open_fence:
-        problems.append("a code fence is never closed")
-    if MARKER_PREFIX in text and marker_of(text) is None:
-        problems.append("the hidden marker is not a readable JSON object")
-    return problems
-
-
-# -- text helpers ------------------------------------------------------------------------------------
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
-
-
-def prose(value: object, cap: int, cell: bool = False) -> str:
-    """Untrusted one-line text: sanitized, capped, no raw HTML outside code spans, safe in a table cell."""
-    text = " ".join(sanitize(str(value)).split())
-    if len(text) > cap:
-        text = text[: cap - 1].rstrip() + "…"
-    parts, last = [], 0
-    for span in _CODE_SPAN.finditer(text):
-        parts += [text[last : span.start()].replace("<", "&lt;"), span.group(0)]
-        last = span.end()
-    text = "".join([*parts, text[last:].replace("<", "&lt;")])
-    if cell:
-        text = text.replace("|", "\\|")
-    return "\\" + text if text.startswith("#") else text
-
-
-_BREAKS = re.compile(r"[\r\n\t\v\f\x00]+")
-
-
-def code(text: str, cell: bool = True) -> str:
-    """A path or identifier as inline code that its own characters cannot break."""
-    text = _BREAKS.sub(" ", text)
-    out = f"<code>{html.escape(text)}</code>" if "`" in text else f"`{text}`"
-    return out.replace("|", "\\|") if cell else out
-
-
-def _one_line(text: str, cap: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= cap else text[: cap - 1] + "…"
-
-
-def _fence(text: str) -> str:
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
-
-
-def _yes_no(value: object) -> str:
-    return "yes" if value is True else "**no**" if value is False else "unknown"
-
-
-def _phrase(status: int) -> str:
-    try:
-        return f"{status} {http.HTTPStatus(status).phrase}"
-    except ValueError:
-        return str(status)
-
-
 # -- the body ----------------------------------------------------------------------------------------
-class _Builder:
+class _Builder(Sections):
     """Derives the evidence once, then lays out the sections for given limits and a code budget."""
 
     def __init__(self, inp: ReportInput) -> None:
@@ -218,19 +60,23 @@ class _Builder:
         self.report = inp.model_report if isinstance(inp.model_report, Mapping) else None
         self.patches = evidence.split_diff(inp.diff_text)
         self.gates = {gate.name: gate for gate in inp.gates}
-        statuses: list[evidence.StatusUse] = []
-        self.envs: list[evidence.EnvRead] = []
+        statuses: list[StatusUse] = []
+        self.envs: list[EnvRead] = []
         for patch in self.patches.values():
             if patch.path.endswith(".py") and patch.added and patch.status != "D":
-                found = evidence.scan_python(patch, self._read(inp.head_sha or None, patch.path))
+                found = scan_python(patch, self._read(inp.head_sha or None, patch.path))
                 statuses += found[0]
                 self.envs += found[1]
-        self.statuses = evidence.strongest(statuses)
+        self.statuses = strongest(statuses)
         can_cite = inp.repo is not None and bool(inp.base_sha)
-        self.citer = evidence.Citer(
+        self.citer = Citer(
             (lambda path: self._read(inp.base_sha, path)) if can_cite else None, inp.repo_url, inp.base_sha
         )
         self.notes: list[str] = []
+        self.unfinished = list(inp.unfinished)
+        self.spec_criteria = list(inp.spec_criteria)
+        self.all_gates = list(inp.gates)
+        self.env_example = inp.env_example
         self.diff_url = inp.compare_url or (
             f"{inp.repo_url.rstrip('/')}/compare/{inp.base_sha}...{inp.head_sha}"
             if inp.repo_url and inp.base_sha and inp.head_sha
@@ -240,29 +86,16 @@ class _Builder:
     def _read(self, rev: str | None, path: str) -> str | None:
         if self.inp.repo is None:
             return None
-        data = gitread.show_file(self.inp.repo, rev, path)
+        data = git.show_file(self.inp.repo, rev, path)
         try:
             return None if data is None else data.decode("utf-8")
         except UnicodeDecodeError:
             return None
 
-    def _items(self, key: str) -> list[Mapping[str, Any]]:
-        value = self.report.get(key) if self.report else None
-        return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
-
-    def _strings(self, key: str) -> list[str]:
-        value = self.report.get(key) if self.report else None
-        return [s for s in value if isinstance(s, str) and s.strip()] if isinstance(value, list) else []
-
-    def text(self, value: object, lim: _Limits, cell: bool = False) -> str:
+    def text(self, value: object, lim: Limits, cell: bool = False) -> str:
         return self.citer(prose(value, lim.text, cell))
 
-    def _capped(self, rows: list[Any], lim: _Limits, what: str) -> list[Any]:
-        if len(rows) > lim.items:
-            self.notes.append(f"{len(rows) - lim.items} more {what} left out to fit the body.")
-        return rows[: lim.items]
-
-    def context(self, lim: _Limits, code_budget: int) -> dict[str, Any]:
+    def context(self, lim: Limits, code_budget: int) -> dict[str, Any]:
         self.citer.notes.clear()
         self.notes = []
         ctx: dict[str, Any] = {
@@ -281,7 +114,7 @@ class _Builder:
         ctx["notes"] = [*self.citer.notes, *self.notes]
         return ctx
 
-    def _summary(self, lim: _Limits) -> dict[str, Any]:
+    def _summary(self, lim: Limits) -> dict[str, Any]:
         summary = self.report.get("summary") if self.report else None
         if isinstance(summary, str) and summary.strip():
             text = self.text(summary, lim)
@@ -305,7 +138,7 @@ class _Builder:
         facts = [f"Feature {code(self.inp.feature, cell=False)}", where, gates]
         return {"text": text, "facts": " · ".join(f for f in facts if f)}
 
-    def _files(self, lim: _Limits) -> dict[str, Any]:
+    def _files(self, lim: Limits) -> dict[str, Any]:
         purposes: dict[str, Mapping[str, Any]] = {}
         for item in self._items("files"):
             path = str(item.get("path", "")).strip().removeprefix("./")
@@ -347,9 +180,9 @@ class _Builder:
             diff = patch.text.rstrip("\n")
             shown.append(
                 {
-                    "path": html.escape(_BREAKS.sub(" ", patch.path)),
+                    "path": html.escape(BREAKS.sub(" ", patch.path)),
                     "counts": f"+{'-' if added is None else added} −{'-' if deleted is None else deleted}",
-                    "fence": _fence(diff),
+                    "fence": fence_for(diff),
                     "diff": diff,
                 }
             )
@@ -361,167 +194,16 @@ class _Builder:
             "diff_url": self.diff_url,
         }
 
-    def _security(self, lim: _Limits) -> dict[str, Any]:
-        gate = self.gates.get("fastapi_auth")
-        raw = gate.details.get("routes") if gate else None
-        routes = []
-        for route in raw if isinstance(raw, list) else []:
-            if not isinstance(route, Mapping):
-                continue
-            method = route.get("method")
-            file, line = str(route.get("file") or ""), route.get("line")
-            patch = self.patches.get(file)
-            changed = bool(patch and isinstance(line, int) and line in patch.added)
-            auth = route.get("auth")
-            routes.append(
-                {
-                    "method": prose(", ".join(method) if isinstance(method, list) else method, 40, cell=True),
-                    "path": code(str(route.get("path", ""))),
-                    "auth": code(str(auth)) if auth else "**none**",
-                    "public": "yes" if route.get("public") else "no",
-                    "owner": _yes_no(route.get("owner_scoped")),
-                    "where": (code(f"{file}:{line}") if file else "—") + (" (changed)" if changed else ""),
-                }
-            )
-        source = (
-            {str(r.get("source")) for r in raw if isinstance(r, Mapping)} if isinstance(raw, list) else set()
-        )
-        gates = []
-        for result in self.inp.gates:
-            icon = "✅" if result.passed else "❌" if result.ran else "⚠️"
-            ordered = sorted(result.findings, key=lambda f: f.severity != "error")
-            findings = [
-                (code(f.location, cell=False) + " " if f.location else "") + prose(f.message, lim.text)
-                for f in ordered[: lim.findings]
-            ]
-            gates.append(
-                {
-                    "line": f"{icon} **{prose(result.name, 40)}** — "
-                    + ("" if result.ran else "did not run: ")
-                    + prose(result.summary, lim.text),
-                    "findings": findings,
-                    "more": max(0, len(ordered) - lim.findings),
-                }
-            )
-        measures = [self.text(m, lim) for m in self._strings("security_measures")]
-        return {
-            "gate_ran": gate is not None,
-            "routes": self._capped(routes, lim, "routes"),
-            "source": " and ".join(
-                _ROUTE_SOURCES.get(s, prose(s, 40)) for s in sorted(source) if s != "None"
-            ),
-            "gates": gates,
-            "measures": self._capped(measures, lim, "security measures"),
-        }
-
-    def _errors(self, lim: _Limits) -> list[dict[str, str]]:
-        cases: dict[int, list[str]] = {}
-        for item in self._items("error_handling"):
-            status = item.get("status")
-            if isinstance(status, int) and not isinstance(status, bool):
-                cases.setdefault(status, []).append(self.text(item.get("cases", ""), lim, cell=True))
-        uses: dict[int, list[evidence.StatusUse]] = {}
-        for use in self.statuses:
-            uses.setdefault(use.code, []).append(use)
-        rows = []
-        for status in sorted(set(uses) | set(cases)):
-            found = uses.get(status, [])
-            where = ", ".join(f"{code(f'{u.file}:{u.line}')} {u.kind}" for u in found[:3])
-            where += f" and {len(found) - 3} more" if len(found) > 3 else ""
-            explained = "; ".join(c for c in cases.get(status, []) if c) or "—"
-            rows.append(
-                {
-                    "status": _phrase(status),
-                    "where": where or "(not found in the new code)",
-                    "cases": explained,
-                }
-            )
-        return self._capped(rows, lim, "status codes")
-
-    def _criteria(self, lim: _Limits) -> dict[str, Any]:
-        gate = self.gates.get("pytest")
-        raw = gate.details.get("outcomes") if gate else None
-        outcomes = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
-        items: list[Mapping[str, Any]] = self._items("acceptance_criteria")
-        if self.report is None:
-            items = [{"criterion": c, "tests": []} for c in self.inp.spec_criteria]
-        rows = []
-        for item in items:
-            tests = [t for t in item.get("tests", []) if isinstance(t, str) and t.strip()]
-            results = [(t.strip(), outcome_of(t, outcomes)) for t in tests]
-            label = item.get("id")
-            rows.append(
-                {
-                    "checked": bool(results) and all(r == "passed" for _, r in results),
-                    "label": f"**{prose(label, 40)}** " if isinstance(label, str) and label.strip() else "",
-                    "text": self.text(item.get("criterion", ""), lim) or "(no text)",
-                    "tests": [
-                        f"{RESULT_ICONS.get(r, '⚪')} {code(_one_line(t, 200), cell=False)} — {prose(r, 20)}"
-                        for t, r in results[: lim.tests]
-                    ],
-                    "more": max(0, len(results) - lim.tests),
-                }
-            )
-        return {
-            "reported": self.report is not None,
-            "tests_ran": gate is not None and gate.ran,
-            "rows": self._capped(rows, lim, "acceptance criteria"),
-            "proven": sum(1 for r in rows if r["checked"]),
-            "total": len(rows),
-        }
-
-    def _env(self, lim: _Limits) -> dict[str, Any]:
-        reads: dict[str, list[evidence.EnvRead]] = {}
-        for read in self.envs:
-            reads.setdefault(read.name, []).append(read)
-        documented = (
-            evidence.env_example_names(self.inp.env_example) if self.inp.env_example is not None else None
-        )
-        purposes: dict[str, str] = {}
-        for item in self._items("environment_variables"):
-            purposes.setdefault(str(item.get("name", "")).strip().upper(), str(item.get("purpose", "")))
-        rows, fixes = [], []
-        for name in [*reads, *(n for n in purposes if n and n not in reads)]:
-            found = reads.get(name, [])
-            required = any(r.required for r in found)
-            default = next((r.default for r in found if r.default is not None), None)
-            present = documented is not None and name.upper() in documented
-            where = ", ".join(code(f"{r.file}:{r.line}") for r in found[:2])
-            where += f" and {len(found) - 2} more" if len(found) > 2 else ""
-            rows.append(
-                {
-                    "name": code(name),
-                    "where": where or "(not found in the diff)",
-                    "default": (code(default) if default is not None else "—") if found else "—",
-                    "required": ("yes" if required else "no") if found else "—",
-                    "example": "yes" if present else "**missing**" if documented is not None else "no file",
-                    "purpose": self.text(purposes[name], lim, cell=True) if purposes.get(name) else "—",
-                }
-            )
-            if found and not present:
-                need = (
-                    "required, no default" if required else f"optional, default {code(str(default), False)}"
-                )
-                fixes.append(f"Add `{name}=` to `.env.example` ({need}).")
-        return {"rows": self._capped(rows, lim, "environment variables"), "fixes": fixes[: lim.items]}
-
-    def _follow_ups(self, lim: _Limits) -> list[str]:
-        items = [f"Unfinished: {prose(r, lim.text)}" for r in self.inp.unfinished]
-        items += [self.text(f, lim) for f in self._strings("follow_ups")]
-        if len(items) > MAX_FOLLOW_UPS:
-            self.notes.append(f"{len(items) - MAX_FOLLOW_UPS} more follow-up items left out (at most three).")
-        return items[:MAX_FOLLOW_UPS]
-
 
 def render_body(inp: ReportInput) -> str:
     """The PR body: the largest code budget that keeps the whole redacted body within BODY_LIMIT."""
     builder = _Builder(inp)
 
-    def render(lim: _Limits, budget: int) -> str:
+    def render(lim: Limits, budget: int) -> str:
         return inp.redactor(prompts.render("pr_body.md", **builder.context(lim, budget)))
 
     rest = ""
-    for lim in _LEVELS:
+    for lim in LEVELS:
         rest = render(lim, 0)
         budget = BODY_LIMIT - len(rest) - _SLACK
         if budget < 0:

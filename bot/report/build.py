@@ -4,13 +4,33 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
+from bot import git
 from bot.exceptions import FatalError
-from bot.git import read as gitread
-from bot.pipeline.rounds import Outcome
 from bot.redact import Redactor
-from bot.report import body as report
+from bot.report.body import ReportInput, render_body
+from bot.report.validate import validate_body
 from bot.speckit import api as specs
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from bot.gates import GateResult
+
+
+class RunResult(Protocol):
+    """What the body needs of how a run ended (bot.pipeline.outcome.Outcome)."""
+
+    @property
+    def conclusion(self) -> str: ...
+    @property
+    def report(self) -> dict[str, Any] | None: ...
+    @property
+    def gates(self) -> Sequence[GateResult]: ...
+    @property
+    def unfinished(self) -> Sequence[str]: ...
+
 
 LEAK_BLOCKED = (
     "A secret was found in the text Specship was about to post (the model's report or the diff), "
@@ -21,15 +41,15 @@ LEAK_BLOCKED = (
 def spec_hash(repo: Path, feature: str, rev: str) -> str:
     """A short hash of the feature folder's files at a revision: the marker's 'spec changed?' key."""
     digest = hashlib.sha256()
-    for path in gitread.list_files(repo, rev, f"specs/{feature}"):
-        blob = gitread.show_file(repo, rev, path) or b""
+    for path in git.list_files(repo, rev, f"specs/{feature}"):
+        blob = git.show_file(repo, rev, path) or b""
         digest.update(path.encode() + b"\0" + hashlib.sha256(blob).digest())
     return digest.hexdigest()[:16]
 
 
 def build_body(
     repo: Path,
-    outcome: Outcome,
+    outcome: RunResult,
     feature: specs.Feature,
     *,
     base: str,
@@ -41,10 +61,10 @@ def build_body(
     extra_marker: dict[str, object] | None = None,
 ) -> str:
     """Render and validate the body; a secret anywhere in it fails closed (nothing is posted)."""
-    statuses = {c.path: c.status for c in gitread.changed_paths(repo, base, head)}
+    statuses = {c.path: c.status for c in git.changed_paths(repo, base, head)}
     env_example = None
     for candidate in (".env.example", f"{app_directory}/.env.example"):
-        raw = gitread.show_file(repo, head, candidate)
+        raw = git.show_file(repo, head, candidate)
         if raw is not None:
             env_example = raw.decode("utf-8", "replace")
             break
@@ -61,13 +81,13 @@ def build_body(
         "conclusion": outcome.conclusion,
         **(extra_marker or {}),
     }
-    diff_text = gitread.diff(repo, base, head).decode("utf-8", "replace")
-    text = report.render_body(
-        report.ReportInput(
+    diff_text = git.diff(repo, base, head).decode("utf-8", "replace")
+    text = render_body(
+        ReportInput(
             feature=feature.name,
             model_report=outcome.report,
             diff_text=diff_text,
-            numstat=gitread.numstat(repo, base, head),
+            numstat=git.numstat(repo, base, head),
             statuses=statuses,
             gates=outcome.gates,
             env_example=env_example,
@@ -83,7 +103,7 @@ def build_body(
             redactor=redactor,
         )
     )
-    problems = report.validate_body(text)
+    problems = validate_body(text)
     if problems:
         raise FatalError(
             "The pull request body Specship built is invalid: " + "; ".join(problems) + ".",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.agent.model import Ledger
+from bot.agent.ledger import Ledger
 from bot.exceptions import FatalError
 from bot.github.types import Host
 

@@ -1,1 +1,41 @@
 """The one subprocess boundary and what generated code may see: uid drop, environment, workspace, paths."""
+
+from __future__ import annotations
+
+from bot.sandbox.argv import MAX_NODE_IDS, ArgvRefused, check_node_id, pytest_argv
+from bot.sandbox.credentials import strip_persisted_credentials
+from bot.sandbox.environment import SAFE_PATH, check_env_extras, sandbox_env
+from bot.sandbox.process import (
+    DEFAULT_OUTPUT_CAP,
+    DRAIN_GRACE_S,
+    ISOLATION_NOTES,
+    TERM_GRACE_S,
+    ProcessResult,
+    run,
+)
+from bot.sandbox.users import SANDBOX_USERS, SandboxUser, dropping, sandbox_user, scratch_dir
+from bot.sandbox.workspace import prepare_workspace_for_sandbox, read_untrusted_file
+
+__all__ = [
+    "DEFAULT_OUTPUT_CAP",
+    "DRAIN_GRACE_S",
+    "ISOLATION_NOTES",
+    "MAX_NODE_IDS",
+    "SAFE_PATH",
+    "SANDBOX_USERS",
+    "TERM_GRACE_S",
+    "ArgvRefused",
+    "ProcessResult",
+    "SandboxUser",
+    "check_env_extras",
+    "check_node_id",
+    "dropping",
+    "prepare_workspace_for_sandbox",
+    "pytest_argv",
+    "read_untrusted_file",
+    "run",
+    "sandbox_env",
+    "sandbox_user",
+    "scratch_dir",
+    "strip_persisted_credentials",
+]

@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
-import re
 import select
-import shutil
 import signal
-import stat
 import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from bot.exceptions import FatalError
-from bot.redact import TOKEN_PATTERNS
-from bot.sandbox.workspace import (  # noqa: F401 - re-exported, still reached as sandbox.<name>
-    prepare_workspace_for_sandbox,
-    read_untrusted_file,
-    strip_persisted_credentials,
-)
+from bot.sandbox.environment import sandbox_env
+from bot.sandbox.users import SandboxUser, dropping, sandbox_user, scratch_dir
 
 ISOLATION_NOTES = """\
 As root (the Action's container): generated code runs as the sandbox user (specship-runner,
@@ -50,69 +39,6 @@ TERM_GRACE_S = 0.5
 DRAIN_GRACE_S = 1.0
 DEFAULT_OUTPUT_CAP = 64 * 1024
 HEAD_BYTES = 8 * 1024
-SANDBOX_USERS = ("specship-runner", "nobody")
-SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-# Variables no sandboxed child may receive, whoever asks: credentials, the runner's command files
-# (GITHUB_ENV, GITHUB_PATH, ...), loader and git hooks, and the paths the sandbox owns itself.
-_DENIED_PREFIXES = (
-    "ANTHROPIC_", "INPUT_", "ACTIONS_", "GITHUB_", "RUNNER_", "GH_", "GIT_", "SSH_",
-    "AWS_", "GOOGLE_", "CLOUDSDK_", "AZURE_", "LD_", "DYLD_",
-)  # fmt: skip
-_DENIED_NAMES = frozenset({"HOME", "TMPDIR", "TMP", "TEMP", "USER", "LOGNAME", "BASH_ENV", "ENV"})
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL|PRIVATE", re.I)
-
-
-class ArgvRefused(ValueError):
-    """A model-supplied argument was refused; the message says why."""
-
-
-@dataclass(frozen=True)
-class SandboxUser:
-    """The unprivileged account generated code runs as."""
-
-    name: str
-    uid: int
-    gid: int
-
-    @property
-    def dedicated(self) -> bool:
-        """True when no other service shares the uid, so all its processes may be killed."""
-        return self.name != "nobody" and self.uid != 65534
-
-
-def sandbox_user(name: str | None = None) -> SandboxUser:
-    """The configured user (a name or a numeric uid), else specship-runner, else nobody."""
-    user = _lookup_user(name)
-    if user is None:
-        raise FatalError(
-            f"The sandbox user {name or ' / '.join(SANDBOX_USERS)} does not exist.",
-            "Use the Specship image (it creates specship-runner, uid 10001) or configure an "
-            "existing unprivileged user.",
-        )
-    if user.uid == 0 or user.gid == 0:
-        raise FatalError(f"The sandbox user {user.name} is root.", "Configure another user.")
-    return user
-
-
-def _lookup_user(name: str | None) -> SandboxUser | None:
-    if name and name.isdigit():
-        try:
-            gid = pwd.getpwuid(int(name)).pw_gid
-        except KeyError:
-            gid = int(name)
-        return SandboxUser(name, int(name), gid)
-    for candidate in (name,) if name else SANDBOX_USERS:
-        try:
-            entry = pwd.getpwnam(candidate)
-        except KeyError:
-            continue
-        return SandboxUser(candidate, entry.pw_uid, entry.pw_gid)
-    return None
-
-
-def _dropping() -> bool:
-    return os.geteuid() == 0
 
 
 @dataclass(frozen=True)
@@ -231,61 +157,6 @@ def _sweep(sid: int, uid: int | None) -> None:
                 os.kill(int(entry), signal.SIGKILL)
 
 
-def check_env_extras(extras: Mapping[str, str], environ: Mapping[str, str] | None = None) -> None:
-    """Raise ValueError for an extra no sandboxed child may get (a credential, a runner file)."""
-    environ = os.environ if environ is None else environ
-    secrets = {v for k, v in environ.items() if len(v) >= 8 and _SECRET_NAME.search(k)}
-    for name, value in extras.items():
-        upper = name.upper()
-        if not name or "=" in name or upper in _DENIED_NAMES or upper.startswith(_DENIED_PREFIXES):
-            raise ValueError(f"{name} may not be passed to sandboxed code")
-        if value in secrets or any(p.search(value) for p in TOKEN_PATTERNS):
-            raise ValueError(f"the value of {name} is a credential; it may not enter the sandbox")
-
-
-def sandbox_env(
-    home: Path, tmp: Path, extras: Mapping[str, str] | None = None, user: str = "sandbox"
-) -> dict[str, str]:
-    """The whole environment of a sandboxed child: an allow-list plus checked extras."""
-    env = {
-        "PATH": f"{os.path.dirname(sys.executable)}:{SAFE_PATH}",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "TZ": "UTC",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONHASHSEED": "0",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONNOUSERSITE": "1",
-        "CI": "true",
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_TERMINAL_PROMPT": "0",
-        "HOME": str(home),
-        "TMPDIR": str(tmp),
-        "TMP": str(tmp),
-        "TEMP": str(tmp),
-        "USER": user,
-        "LOGNAME": user,
-    }
-    check_env_extras(extras or {})
-    env.update(extras or {})
-    return env
-
-
-@contextlib.contextmanager
-def scratch_dir(user: SandboxUser | None = None, base: Path | None = None) -> Iterator[Path]:
-    """A fresh directory (mode 0700) the sandbox user owns, removed afterwards."""
-    path = Path(tempfile.mkdtemp(prefix="specship-sandbox-", dir=base))
-    try:
-        if _dropping():
-            _require_reachable(path.parent)
-            who = user or sandbox_user()
-            os.chown(path, who.uid, who.gid)
-        yield path
-    finally:
-        # rmtree does not follow symlinks the sandbox may have planted inside.
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def _argv(argv: Sequence[str]) -> tuple[str, ...]:
     if isinstance(argv, str | bytes):
         raise TypeError("argv must be a sequence of arguments, never a shell string")
@@ -323,7 +194,7 @@ def run(
     if not isolate:
         return _launch(args, cwd=cwd, env=dict(os.environ if env is None else env), limits=limits)
     who = user or sandbox_user()
-    drop = who if _dropping() else None
+    drop = who if dropping() else None
     with scratch_dir(who) as scratch:
         for sub in ("home", "tmp"):
             (scratch / sub).mkdir(mode=0o700)
@@ -404,56 +275,3 @@ def _launch(
         output += "\n[a process outside the group still held the output pipe; stopped reading]"
     duration = time.monotonic() - started
     return ProcessResult(args, returncode, output, timed_out, duration, dropped, limits.timeout)
-
-
-def _require_reachable(path: Path) -> None:
-    for folder in (path, *path.parents):
-        mode = folder.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            raise FatalError(
-                f"The sandbox user cannot reach {path}: {folder} is not world-traversable.",
-                f"Run `chmod o+x {folder}` or put the workspace under a traversable directory.",
-            )
-
-
-# A path, then optional ::Class::test parts, then an optional [parametrization] of any text.
-_NODE_ID = re.compile(
-    r"[A-Za-z0-9_][A-Za-z0-9_./-]*"
-    r"(?:(?:::[A-Za-z_][A-Za-z0-9_]*)+(?:\[[^\x00\r\n]*\])?)?",
-)
-MAX_NODE_IDS = 200
-
-
-def check_node_id(node_id: str) -> str:
-    """Return `node_id` when it is a plain pytest node id; ArgvRefused says why it is not."""
-    if not isinstance(node_id, str) or not node_id:
-        raise ArgvRefused("a test node id must be a non-empty string")
-    path = node_id.split("::", 1)[0]
-    fixed = "the pytest options are fixed by Specship; pass only node ids"
-    if "\x00" in node_id:
-        raise ArgvRefused(f"{node_id!r} contains a NUL byte")
-    if node_id.startswith("-"):
-        raise ArgvRefused(f"{node_id!r} looks like a pytest option: {fixed}")
-    if "=" in path:
-        raise ArgvRefused(f"{node_id!r} looks like an option value (it has '='): {fixed}")
-    if len(node_id) > 1000 or not _NODE_ID.fullmatch(node_id):
-        example = "tests/test_x.py::test_y[param]"
-        raise ArgvRefused(f"{node_id!r} is not a test node id such as {example!r}")
-    if ".." in path.split("/"):
-        raise ArgvRefused(f"{node_id!r} leaves the repository: use a path from the project root")
-    return node_id
-
-
-def pytest_argv(
-    node_ids: Sequence[str],
-    junit_xml: Path,
-    python: str = sys.executable,
-) -> list[str]:
-    """The fixed pytest command line; model-supplied node ids only ever follow `--`."""
-    if isinstance(node_ids, str):
-        raise TypeError("node_ids must be a sequence of node ids, not one string")
-    if len(node_ids) > MAX_NODE_IDS:
-        raise ArgvRefused(f"at most {MAX_NODE_IDS} node ids per run")
-    ids = [check_node_id(n) for n in node_ids]
-    return [python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            f"--junitxml={junit_xml}", "--", *ids]  # fmt: skip

@@ -7,8 +7,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from bot import sandbox
 from bot.exceptions import FatalError
-from bot.sandbox import process as sandbox
 
 SETUP_TIMEOUT_S = 20 * 60
 SETUP_FAILED_FIX = (

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from unidiff.patch import PatchSet
 
-from bot.git import read as gitread
+from bot import git
 from bot.speckit.contracts import ContractChange, diff_contracts
 from bot.speckit.feature import SPECS_DIR, Feature, feature_dirs, owner_of, read_feature
 from bot.speckit.markdown import decode
@@ -40,7 +40,7 @@ class FeatureDelta:
 
     path: str
     status: str
-    files: tuple[gitread.Change, ...]
+    files: tuple[git.Change, ...]
     requirements: tuple[ItemChange, ...]
     stories: tuple[ItemChange, ...]
     scenarios: tuple[ItemChange, ...]
@@ -116,18 +116,18 @@ def delta(repo: Path, base: str, head: str | None = None, only: Collection[str] 
     `base` may be the zero SHA of a new branch: everything is then new. `only` limits the
     (costly) parsing to those feature folders (`specs/<name>`). Raises SpecError for a revision
     that does not exist (usually a shallow checkout)."""
-    if not gitread.is_repo(repo):
+    if not git.is_repo(repo):
         raise SpecError(f"{repo} is not a git repository.", "Compare revisions inside a git checkout.")
-    base_sha = base if base == gitread.ZERO_SHA else _sha(repo, base)
+    base_sha = base if base == git.ZERO_SHA else _sha(repo, base)
     head_sha = _sha(repo, head) if head is not None else None
-    before_files = [] if base_sha == gitread.ZERO_SHA else gitread.list_files(repo, base_sha, SPECS_DIR)
-    after_files = gitread.list_files(repo, head_sha, SPECS_DIR)
-    changes = {c.path: c for c in gitread.changed_paths(repo, base_sha, head_sha)}
+    before_files = [] if base_sha == git.ZERO_SHA else git.list_files(repo, base_sha, SPECS_DIR)
+    after_files = git.list_files(repo, head_sha, SPECS_DIR)
+    changes = {c.path: c for c in git.changed_paths(repo, base_sha, head_sha)}
     for path in set(after_files) - set(before_files) - set(changes):
-        changes[path] = gitread.Change("A", path)  # untracked work-tree files git diff omits
+        changes[path] = git.Change("A", path)  # untracked work-tree files git diff omits
     before_dirs, after_dirs = feature_dirs(before_files), feature_dirs(after_files)
     dirs = tuple(sorted(set(before_dirs) | set(after_dirs)))
-    touched: dict[str, list[gitread.Change]] = {}
+    touched: dict[str, list[git.Change]] = {}
     for path, change in sorted(changes.items()):
         owner = owner_of(path, dirs)
         if owner is not None and (only is None or owner in only):
@@ -143,7 +143,7 @@ def delta(repo: Path, base: str, head: str | None = None, only: Collection[str] 
 
 
 def _sha(repo: Path, rev: str) -> str:
-    sha = gitread.rev_parse(repo, rev)
+    sha = git.rev_parse(repo, rev)
     if sha is None:
         raise SpecError(
             f"The revision {rev!r} does not exist in {repo}.",
@@ -163,7 +163,7 @@ def _feature_delta(
     repo: Path,
     *,
     path: str,
-    files: list[gitread.Change],
+    files: list[git.Change],
     old: Feature | None,
     new: Feature | None,
     base: str,
@@ -243,9 +243,9 @@ def _feature_delta(
 
 def _raw_diff(repo: Path, base: str, head: str | None, path: str) -> str:
     """The folder's git diff; against the work tree it includes untracked files."""
-    if head is None and base != gitread.ZERO_SHA:
-        return gitread.worktree_diff(repo, base, (path,))
-    return gitread.diff(repo, base, head, path).decode("utf-8", "replace")
+    if head is None and base != git.ZERO_SHA:
+        return git.worktree_diff(repo, base, (path,))
+    return git.diff(repo, base, head, path).decode("utf-8", "replace")
 
 
 def _meaningful(rel: str, old: Feature | None, new: Feature | None) -> bool:

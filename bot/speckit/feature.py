@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.git import read as gitread
+from bot import git
 from bot.speckit.contracts import Contract, parse_contract
 from bot.speckit.markdown import decode
 from bot.speckit.model import (
@@ -95,7 +95,7 @@ class Project:
 
 def find_features(repo: Path, rev: str | None = None) -> tuple[str, ...]:
     """Feature folders (repo-relative): `specs/<NNN-slug>` or any folder holding a spec.md (rule 1)."""
-    return feature_dirs(gitread.list_files(repo, rev, SPECS_DIR))
+    return feature_dirs(git.list_files(repo, rev, SPECS_DIR))
 
 
 def feature_dirs(files: list[str]) -> tuple[str, ...]:
@@ -127,7 +127,7 @@ def _read(repo: Path, rev: str | None, path: str) -> tuple[bytes | None, Problem
             return None, Problem(
                 path, None, "the file points outside the repository", "replace the symlink", "read"
             )
-    data = gitread.show_file(repo, rev, path)
+    data = git.show_file(repo, rev, path)
     if data is not None and len(data) > MAX_FILE_BYTES:
         what = f"the file is larger than {MAX_FILE_BYTES // 1_000_000} MB and was not read"
         return None, Problem(path, None, what, "split it", "read")
@@ -162,7 +162,7 @@ def read_feature(
     Raises SpecError when the folder has no files at that revision."""
     path = name.strip("/")
     path = path if path.startswith(SPECS_DIR + "/") else f"{SPECS_DIR}/{path}"
-    listed = gitread.list_files(repo, rev, path) if files is None else files
+    listed = git.list_files(repo, rev, path) if files is None else files
     dirs = (*feature_dirs(listed), path)
     own = sorted(f for f in listed if owner_of(f, dirs) == path)
     if not own:
@@ -215,7 +215,7 @@ def iter_features(
     its parsed documents are still in the Markdown cache)."""
     constitution = read_constitution(repo, rev)
     standards_file = read_standards(repo, rev)
-    files = gitread.list_files(repo, rev, SPECS_DIR)
+    files = git.list_files(repo, rev, SPECS_DIR)
     features = (
         read_feature(
             repo,

@@ -10,7 +10,7 @@ from bot.exceptions import FatalError
 
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
-_PAYLOAD_FIX = (
+PAYLOAD_FIX = (
     "Specship reads the webhook payload GitHub writes to GITHUB_EVENT_PATH; when you replay an "
     "event by hand, pass the complete payload GitHub sent for that event, unchanged."
 )
@@ -35,7 +35,7 @@ _KIND_NAMES: dict[type, str] = {
 }
 
 
-def _json_kind(value: object) -> str:
+def json_kind(value: object) -> str:
     if value is None:
         return "null"
     for kind in (bool, int, float, str, list, dict):
@@ -51,8 +51,8 @@ def _lookup(data: Mapping[str, Any], path: str, event: str) -> tuple[bool, objec
         if not isinstance(node, Mapping):
             where = ".".join(walked)
             raise FatalError(
-                f"{where} in the {event} event payload is {_json_kind(node)}, expected an object.",
-                _PAYLOAD_FIX,
+                f"{where} in the {event} event payload is {json_kind(node)}, expected an object.",
+                PAYLOAD_FIX,
             )
         walked.append(key)
         if key not in node:
@@ -61,38 +61,38 @@ def _lookup(data: Mapping[str, Any], path: str, event: str) -> tuple[bool, objec
     return True, node
 
 
-def _check(value: object, kind: type[T], name: str, event: str) -> T:
+def checked(value: object, kind: type[T], name: str, event: str) -> T:
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
     raise FatalError(
-        f"{name} in the {event} event payload is {_json_kind(value)}, "
+        f"{name} in the {event} event payload is {json_kind(value)}, "
         f"expected {_KIND_NAMES.get(kind, kind.__name__)}.",
-        _PAYLOAD_FIX,
+        PAYLOAD_FIX,
     )
 
 
-def _get(data: Mapping[str, Any], path: str, kind: type[T], event: str, root: str = "") -> T:
+def required(data: Mapping[str, Any], path: str, kind: type[T], event: str, root: str = "") -> T:
     """The value at dotted `path`; a FatalError naming the path when it is missing or mistyped."""
     name = f"{root}.{path}" if root else path
     found, value = _lookup(data, path, event)
     if not found:
-        raise FatalError(f"{name} missing in the {event} event payload.", _PAYLOAD_FIX)
-    return _check(value, kind, name, event)
+        raise FatalError(f"{name} missing in the {event} event payload.", PAYLOAD_FIX)
+    return checked(value, kind, name, event)
 
 
-def _opt(data: Mapping[str, Any], path: str, kind: type[T], event: str, root: str = "") -> T | None:
-    """Like _get, but None when the field is missing or null."""
+def optional(data: Mapping[str, Any], path: str, kind: type[T], event: str, root: str = "") -> T | None:
+    """Like required, but None when the field is missing or null."""
     found, value = _lookup(data, path, event)
     if not found or value is None:
         return None
-    return _check(value, kind, f"{root}.{path}" if root else path, event)
+    return checked(value, kind, f"{root}.{path}" if root else path, event)
 
 
-def _sha(data: Mapping[str, Any], path: str, event: str) -> str:
-    value = _get(data, path, str, event)
+def sha(data: Mapping[str, Any], path: str, event: str) -> str:
+    value = required(data, path, str, event)
     if not _SHA.fullmatch(value):
         raise FatalError(
             f"{path} in the {event} event payload is {safe(value, 80)}, not a commit SHA.",
-            _PAYLOAD_FIX,
+            PAYLOAD_FIX,
         )
     return value

@@ -11,7 +11,7 @@ from bot import actions
 from bot.exceptions import FatalError
 from bot.settings import Settings
 from bot.speckit import api as specs
-from bot.trigger.events import (
+from bot.trigger.types import (
     FEATURE_NAME_PATTERN,
     Ignored,
     IssueCommand,

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from bot.agent import prompts
+from bot.agent.ledger import Ledger, Usage, price_for
 from bot.agent.loop import Agent, Limits
-from bot.agent.model import Ledger, ModelResponse, Usage, price_for
-from bot.agent.scenario import parse_scenario
+from bot.agent.model import ModelResponse
+from bot.agent.scenario_reader import parse_scenario
 from bot.agent.scripted import ScriptedModel
 from bot.agent.tools import Toolbox, ToolResult
 from bot.agent.transcript import Transcript

@@ -10,7 +10,9 @@ import anthropic
 import httpx2
 import pytest
 
-from bot.agent.scenario import Fault, id_factory, parse_scenario, to_content_blocks
+from bot.agent.scenario import Fault
+from bot.agent.scenario_play import id_factory, to_content_blocks
+from bot.agent.scenario_reader import parse_scenario
 from tests.fakes.anthropic_api import API_KEY, AnthropicEmulator
 
 MODEL = "claude-haiku-4-5"

@@ -1,4 +1,4 @@
-"""The real anthropic client through bot.agent.model against the Messages emulator: retries, errors, caching."""
+"""The real anthropic client through bot.agent against the Messages emulator: retries, errors, caching."""
 
 from __future__ import annotations
 
@@ -7,16 +7,11 @@ from pathlib import Path
 import pytest
 
 from bot.agent import prompts
+from bot.agent.client import NONSTREAMING_MAX_TOKENS, AnthropicModel, check_max_tokens, with_cache_breakpoints
+from bot.agent.ledger import Ledger, price_for
 from bot.agent.loop import Agent, Limits
-from bot.agent.model import (
-    NONSTREAMING_MAX_TOKENS,
-    AnthropicModel,
-    Ledger,
-    check_max_tokens,
-    price_for,
-    with_cache_breakpoints,
-)
-from bot.agent.scenario import Fault, parse_scenario
+from bot.agent.scenario import Fault
+from bot.agent.scenario_reader import parse_scenario
 from bot.agent.tools import TOOL_DEFINITIONS, Toolbox, ToolResult
 from bot.agent.transcript import Transcript
 from bot.exceptions import FatalError, Submitted

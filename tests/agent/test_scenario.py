@@ -6,18 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.agent.scenario import (
-    Expect,
-    Fault,
-    ToolCall,
-    Usage,
-    check_expect,
-    estimate_tokens,
-    id_factory,
-    load_scenario,
-    parse_scenario,
-    to_content_blocks,
-)
+from bot.agent.scenario import Expect, Fault, ToolCall, Usage
+from bot.agent.scenario_play import check_expect, estimate_tokens, id_factory, to_content_blocks
+from bot.agent.scenario_reader import load_scenario, parse_scenario
 from bot.exceptions import FatalError
 
 GOOD = """\

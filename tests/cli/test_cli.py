@@ -187,7 +187,7 @@ def test_in_actions_a_user_error_is_an_annotation_and_a_summary(tmp_path: Path) 
 def test_unexpected_exception_exits_3_with_a_bug_hint(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(cli.COMMANDS, "explode", ("tests.test_cli:_explode", "raises a bug"))
+    monkeypatch.setitem(cli.COMMANDS, "explode", ("tests.cli.test_cli:_explode", "raises a bug"))
     monkeypatch.syspath_prepend(str(ROOT))
     actions.use(Runtime(env={}))
     try:

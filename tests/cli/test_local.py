@@ -179,7 +179,7 @@ def _section(body: str, heading: str) -> str:
 
 @pytest.mark.slow
 def test_pr_body_files_table_equals_git_numstat(local_run: LocalRun) -> None:
-    from bot.report.body import validate_body
+    from bot.report.validate import validate_body
 
     body = (local_run.repo / ".specship/pr.md").read_text()
     assert validate_body(body) == []

@@ -14,15 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from bot.agent.scenario import (
-    Fault,
-    Scenario,
-    Turn,
-    check_expect,
-    estimate_tokens,
-    id_factory,
-    to_content_blocks,
-)
+from bot.agent.scenario import Fault, Scenario, Turn
+from bot.agent.scenario_play import check_expect, estimate_tokens, id_factory, to_content_blocks
 from tests.fakes.anthropic_rules import ErrorReply, validate_request
 
 if TYPE_CHECKING:

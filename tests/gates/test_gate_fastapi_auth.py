@@ -12,18 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from bot import sandbox
 from bot.gates import GateContext, GateResult
-from bot.gates.fastapi_auth import gate, matches_public, route_table
-from bot.gates.probe import (
-    PLACEHOLDER,
-    AppInfo,
-    load_app_info,
-    locate_app,
-    parse_probe_output,
-    probe_env,
-)
+from bot.gates.app_model import AppInfo
+from bot.gates.app_source import locate_app
+from bot.gates.auth_rules import matches_public
+from bot.gates.fastapi_auth import gate, route_table
+from bot.gates.probe import PLACEHOLDER, load_app_info, parse_probe_output, probe_env
 from bot.gates.static_routes import static_app_info
-from bot.sandbox import process as sandbox
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.gates import GateContext, GateResult, guard
+from bot.gates.guard_asserts import weakened
 from bot.settings import Settings
 from tests.conftest import committed_example, reachable_tempdir
 
@@ -269,7 +270,7 @@ def test_assertions_in_app_code_are_not_the_guards_business(small: Callable[[dic
     ],
 )
 def test_weakened_detects(old: str, new: str, reason: str) -> None:
-    why = guard.weakened(old, new)
+    why = weakened(old, new)
     assert why is not None
     assert reason in why
 
@@ -287,7 +288,7 @@ def test_weakened_detects(old: str, new: str, reason: str) -> None:
     ],
 )
 def test_weakened_accepts(old: str, new: str) -> None:
-    assert guard.weakened(old, new) is None
+    assert weakened(old, new) is None
 
 
 # -- configuration -----------------------------------------------------------------------------------------

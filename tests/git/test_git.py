@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import git
 from bot.actions import Runtime
 from bot.exceptions import FatalError
-from bot.git import read as gitread
-from bot.git.work import (
+from bot.git import (
     Identity,
     PushPolicy,
     PushRefused,
@@ -359,7 +359,7 @@ def test_hostile_worktree_setting_cannot_widen_the_commit(remote: Path, clone: C
 
 
 def test_neutralizing_config_covers_invented_keys() -> None:
-    pairs = gitread.neutralizing_config(
+    pairs = git.neutralizing_config(
         [
             ("filter.a=b.clean", "touch x"),
             ("filter.Lfs.process", "git-lfs filter-process"),
@@ -514,7 +514,7 @@ def test_transient_http_failure_is_retried_with_backoff(
     assert wd.prepare_branch(BRANCH, "main").reused is False
     assert sleeps == [2.0]
     http_remote.fail_next = 5
-    with pytest.raises(gitread.GitError, match="503"):
+    with pytest.raises(git.GitError, match="503"):
         wd.remote_sha(BRANCH)
     assert sleeps == [2.0, 2.0, 8.0]
 
@@ -525,7 +525,7 @@ def test_git_errors_are_redacted(remote: Path, clone: Callable[[str], Path]) -> 
     wd = Workdir(
         clone("bot"), remote_url=str(remote.parent / secret / "x.git"), token=secret, redactor=redactor
     )
-    with pytest.raises(gitread.GitError) as caught:
+    with pytest.raises(git.GitError) as caught:
         wd.prepare_branch(BRANCH, "main")
     assert secret not in str(caught.value)
     assert "[REDACTED]" in str(caught.value)
@@ -575,18 +575,18 @@ def test_diff_helpers(remote: Path, clone: Callable[[str], Path]) -> None:
     head = wd.commit_all("work")
     assert head is not None
     assert wd.head_sha() == head
-    assert gitread.numstat(wd.path, base, head) == [
+    assert git.numstat(wd.path, base, head) == [
         (0, 1, "README.md"),
         (1, 0, "app/main.py"),
         (2, 0, "docs/a.md"),
         (None, None, "logo.png"),
     ]
-    assert [row[2] for row in gitread.numstat(wd.path, gitread.ZERO_SHA, head)] == [
+    assert [row[2] for row in git.numstat(wd.path, git.ZERO_SHA, head)] == [
         "app/main.py",
         "docs/a.md",
         "logo.png",
     ]
-    text = gitread.diff(wd.path, base, head).decode()
+    text = git.diff(wd.path, base, head).decode()
     assert "+y = 2" in text
     assert "Binary files" in text
     assert wd.merge_base("main", head) == base

@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from bot.exceptions import FatalError
-from bot.github.host import GitHubHost, _failure
+from bot.github.failures import failure_of
+from bot.github.host import GitHubHost
 from bot.github.retry import (
     RATE_LIMIT_TRIES,
     SERVER_TRIES,
@@ -435,7 +436,7 @@ def test_no_answer_is_retried_for_reads_then_reported(fake: FakeTime) -> None:
 
 
 def test_exhausted_transport_retries_are_not_retried_again() -> None:
-    failure = _failure(requests.exceptions.RetryError("too many 502 error responses"))
+    failure = failure_of(requests.exceptions.RetryError("too many 502 error responses"))
     assert failure is not None
     assert (failure.status, failure.exhausted) == (0, True)
     with pytest.raises(GitHubApiError, match="transport retries exhausted"):

@@ -8,9 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bot.agent.ledger import Ledger, price_for
 from bot.agent.loop import Limits
-from bot.agent.model import Ledger, ModelResponse, price_for
-from bot.agent.scenario import parse_scenario
+from bot.agent.model import ModelResponse
+from bot.agent.scenario_reader import parse_scenario
 from bot.agent.scripted import ScriptedModel
 from bot.agent.transcript import Transcript
 from bot.gates import Finding, GateContext, GateResult

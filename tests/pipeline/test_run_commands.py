@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.pipeline.github import NEEDS_CLARIFICATION_LABEL
-from bot.report.body import marker_of
+from bot.pipeline.publish import NEEDS_CLARIFICATION_LABEL
+from bot.report.markers import marker_of
 from bot.report.tracking import state_of
 from tests.conftest import run_git
 from tests.e2e import BRANCH, FEATURE, NO_REPAIR, World, log, new_world, play, user_texts

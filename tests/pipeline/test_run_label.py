@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.report.body import HEADINGS, marker_of
+from bot.report.markers import marker_of
+from bot.report.validate import HEADINGS
 from tests.e2e import BRANCH, FEATURE, SCENARIO_002, World, play, world_dir
 from tests.fakes.anthropic_api import AnthropicEmulator
 from tests.fakes.github_api import GitHubEmulator

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.report.body import marker_of
+from bot.report.markers import marker_of
 from tests.conftest import run_git
 from tests.e2e import NO_REPAIR, World, log, new_world, play, user_texts, writes
 from tests.fakes.github_fixture import BOT, REPO

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.report.body import marker_of
+from bot.report.markers import marker_of
 from tests.conftest import run_git
 from tests.e2e import BRANCH, FEATURE, NO_REPAIR, World, log, new_world, play, user_texts, writes
 from tests.fakes.anthropic_api import API_KEY

@@ -9,21 +9,15 @@ from typing import Any
 
 import pytest
 
+from bot import git
 from bot.gates import Finding, GateResult
-from bot.git import read as gitread
+from bot.gates.acceptance import outcome_of
 from bot.redact import Redactor
-from bot.report.body import (
-    BODY_LIMIT,
-    HEADINGS,
-    MARKER_PREFIX,
-    ReportInput,
-    marker_of,
-    outcome_of,
-    render_body,
-    render_marker,
-    validate_body,
-)
-from bot.report.evidence import FilePatch, scan_python, split_diff
+from bot.report.body import ReportInput, render_body
+from bot.report.evidence import FilePatch, split_diff
+from bot.report.markers import MARKER_PREFIX, marker_of, render_marker
+from bot.report.scan import scan_python
+from bot.report.validate import BODY_LIMIT, HEADINGS, validate_body
 from tests.conftest import run_git
 
 REPO_URL = "https://github.com/octo/taskboard"
@@ -182,10 +176,10 @@ def change(git_repo: Callable[..., Path]) -> dict[str, Any]:
         "repo": repo,
         "base": base,
         "head": head,
-        "diff": gitread.diff(repo, base, head).decode(),
+        "diff": git.diff(repo, base, head).decode(),
         "numstat_text": numstat_text,
         "numstat": numstat,
-        "statuses": {c.path: c.status for c in gitread.changed_paths(repo, base, head)},
+        "statuses": {c.path: c.status for c in git.changed_paths(repo, base, head)},
     }
 
 

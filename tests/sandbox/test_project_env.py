@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot import sandbox
 from bot.exceptions import FatalError
-from bot.sandbox import process as sandbox
 from bot.sandbox import project_env
 from tests.conftest import reachable_tempdir
 

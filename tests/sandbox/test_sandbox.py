@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from bot import sandbox
 from bot.exceptions import FatalError
-from bot.sandbox import process as sandbox
 from bot.sandbox.paths import PathRefused, Workspace
 from tests.conftest import reachable_tempdir
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.git.read import ZERO_SHA
+from bot.git import ZERO_SHA
 from bot.speckit.api import SpecError, delta, diff_contracts, parse_contract, tick_tasks
 from tests.conftest import FIXTURES, run_git
 

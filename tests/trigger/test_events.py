@@ -9,26 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import FIXTURES, run_git
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from bot.exceptions import FatalError
-from bot.git.read import ZERO_SHA, Change
-from bot.trigger.events import (
-    FeatureChange,
-    Ignored,
-    IssueCommand,
-    IssueLabeled,
-    PrCommand,
-    SpecsPushed,
-    git_callables,
-    load_event,
-    parse_event,
-)
+from bot.git import ZERO_SHA, Change
+from bot.trigger.events import git_callables, load_event, parse_event
 from bot.trigger.grammar import parse_command
 from bot.trigger.payload import safe
+from bot.trigger.types import FeatureChange, Ignored, IssueCommand, IssueLabeled, PrCommand, SpecsPushed
+from tests.conftest import FIXTURES, run_git
 
 WEBHOOKS = FIXTURES / "github" / "webhooks"
 SCHEMAS = FIXTURES / "github" / "webhook-schemas"

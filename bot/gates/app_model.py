@@ -1,0 +1,72 @@
+"""What the gates know about the app: routes, their dependency trees, where the app lives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class DependencyInfo:
+    """One node of a route's dependency tree (FastAPI's Dependant, or its static equivalent)."""
+
+    name: str
+    qualname: str = ""
+    param: str | None = None
+    security: str | None = None  # the scheme name when this node is a fastapi.security scheme
+    scopes: tuple[str, ...] = ()  # the scopes of its own Security(..., scopes=[...])
+    children: tuple[DependencyInfo, ...] = ()
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def has_security(self) -> bool:
+        """It is, or depends at any depth on, a fastapi.security scheme."""
+        return any(d.security is not None for d in self.walk())
+
+    def walk(self) -> Iterator[DependencyInfo]:
+        """This node and its sub-dependencies, depth first (the flattened tree)."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """One route with everything FastAPI runs before its endpoint."""
+
+    methods: tuple[str, ...]
+    path: str
+    endpoint: str = ""
+    file: str | None = None  # repository-relative
+    line: int | None = None  # the line of `def`, past any decorator
+    dependencies: tuple[DependencyInfo, ...] = ()
+    kind: str = "http"  # http | websocket | route (plain Starlette) | mount | other
+    docs: bool = False  # one of FastAPI's own /openapi.json, /docs, /docs/oauth2-redirect, /redoc
+    include_in_schema: bool = True
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    """What the gates know about the app, and whether it came from importing it or from its source."""
+
+    routes: list[RouteInfo]
+    openapi: dict[str, Any] | None
+    error: str | None
+    source: Literal["import", "static"]
+    app: str = ""
+    openapi_error: str | None = None
+
+
+@dataclass(frozen=True)
+class AppLocation:
+    """Where the app object lives: `module:attr`, called first when it is a factory."""
+
+    module: str
+    attr: str
+    factory: bool = False
+
+    @property
+    def spec(self) -> str:
+        return f"{self.module}:{self.attr}{'()' if self.factory else ''}"

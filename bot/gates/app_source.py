@@ -1,0 +1,101 @@
+"""Finding the FastAPI app in the source: candidate files, parsing them safely, factories."""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.gates.app_model import AppLocation
+
+APP_CANDIDATES = ("main.py", "app.py", "src/main.py", "app/main.py")
+
+
+SKIP_DIRS = frozenset(
+    {".git", ".venv", "venv", "env", "node_modules", "__pycache__", "tests", "test", "alembic",
+     "migrations", "site-packages", "build", "dist"}
+)  # fmt: skip
+
+
+MAX_FILES = 3000
+
+
+MAX_FILE_BYTES = 2_000_000
+
+
+FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def module_name(rel: Path) -> str:
+    parts = list(rel.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _call_name(node: ast.expr) -> str:
+    func = node.func if isinstance(node, ast.Call) else node
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _constructs_app(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Call) and _call_name(n) == "FastAPI" for n in ast.walk(node))
+
+
+def _find_app(tree: ast.Module) -> tuple[str, bool] | None:
+    """The attribute holding the app in one module: `x = FastAPI(...)`, `x = make()`, or a factory."""
+    factories = {n.name for n in tree.body if isinstance(n, FUNCS) and _constructs_app(n)}
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            name = _call_name(node.value)
+            if name == "FastAPI" or name in factories:
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        return target.id, False
+    if "create_app" in factories:
+        return "create_app", True
+    return (sorted(factories)[0], True) if factories else None
+
+
+def parse_module(path: Path, root: Path) -> ast.Module | None:
+    """Parse a regular file inside the app (a symlink to /dev/zero or /etc must not be read)."""
+    try:
+        real = path.resolve()
+        if not real.is_relative_to(root.resolve()) or not real.is_file():
+            return None
+        if real.stat().st_size > MAX_FILE_BYTES:
+            return None
+        return ast.parse(real.read_bytes(), filename=str(real))
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def python_files(root: Path) -> Iterator[Path]:
+    count = 0
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                count += 1
+                if count > MAX_FILES:
+                    return
+                yield Path(folder) / name
+
+
+def locate_app(app_dir: Path, configured: str = "") -> AppLocation | None:
+    """The configured `module:attr`, else the first FastAPI app found in the usual places."""
+    if configured:
+        module, _, attr = configured.partition(":")
+        return AppLocation(module, attr)
+    candidates = [app_dir / c for c in APP_CANDIDATES]
+    candidates += [p for p in python_files(app_dir) if p not in candidates]
+    for path in candidates:
+        tree = parse_module(path, app_dir)
+        found = _find_app(tree) if tree is not None else None
+        if found is not None:
+            return AppLocation(module_name(path.relative_to(app_dir)), *found)
+    return None

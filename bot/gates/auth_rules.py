@@ -1,0 +1,71 @@
+"""Which routes are public (the allow-list, FastAPI's docs) and which dependencies authenticate."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bot.gates.app_model import DependencyInfo, RouteInfo
+
+# FastAPI's own documentation routes describe the API rather than serve data: open by default
+# (docs/gates.md), wherever FastAPI(docs_url=...) puts them.
+DOCS_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
+def _path_regex(pattern: str) -> re.Pattern[str]:
+    """`*` matches one path segment (or part of one), a final `**` any suffix, including none."""
+    segments = [s for s in pattern.split("/") if s]
+    parts = []
+    for index, segment in enumerate(segments):
+        if segment == "**" and index == len(segments) - 1:
+            parts.append("(?:/.*)?")
+        elif segment == "*":
+            parts.append("/[^/]+")
+        else:
+            parts.append("/" + re.escape(segment).replace(r"\*", "[^/]*"))
+    return re.compile("^" + ("".join(parts) or "/?") + "/?$")
+
+
+def matches_public(patterns: Iterable[str], method: str, path: str) -> str | None:
+    """The first public-routes pattern (`METHOD /path` or `/path`) that covers this route."""
+    for pattern in patterns:
+        verb, _, where = pattern.strip().rpartition(" ")
+        if verb and verb not in ("*", method):
+            continue
+        if _path_regex(where).match(path):
+            return pattern
+    return None
+
+
+def is_public(route: RouteInfo, method: str, patterns: Iterable[str]) -> bool:
+    return route.docs or route.path in DOCS_PATHS or matches_public(patterns, method, route.path) is not None
+
+
+def names_auth(dependency: DependencyInfo, auth_names: Iterable[str]) -> bool:
+    """A dependency named in auth-dependencies, by simple name, qualified name or its dotted tail."""
+    qualname = dependency.qualname
+    return any(
+        name in (dependency.name, qualname) or (qualname.endswith("." + name) and "." in name)
+        for name in auth_names
+    )
+
+
+def authenticates(dependency: DependencyInfo, auth_names: Iterable[str]) -> bool:
+    """It is, or depends (at any depth) on, a fastapi.security scheme or a configured auth dependency."""
+    names = tuple(auth_names)
+    return any(d.security is not None or names_auth(d, names) for d in dependency.walk())
+
+
+def authentication(route: RouteInfo, auth_names: Iterable[str]) -> DependencyInfo | None:
+    """The first of the route's dependencies (router ones first, as FastAPI runs them) that authenticates."""
+    names = tuple(auth_names)
+    return next((d for d in route.dependencies if authenticates(d, names)), None)
+
+
+def scopes_of(dependency: DependencyInfo, inherited: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """OAuth2 scopes required on the way to its security schemes (Security(..., scopes=...))."""
+    here = inherited + tuple(s for s in dependency.scopes if s not in inherited)
+    found = here if dependency.security is not None else ()
+    for child in dependency.children:
+        found += tuple(s for s in scopes_of(child, here) if s not in found)
+    return found
