@@ -188,3 +188,10 @@ def test_each_package_says_what_it_owns(package: str) -> None:
     doc = ast.get_docstring(ast.parse((BOT / package / "__init__.py").read_text(encoding="utf-8")))
     assert doc, f"bot/{package}/__init__.py needs a one-line docstring"
     assert "\n" not in doc.strip()
+
+
+def test_the_architecture_page_lists_every_package_with_its_docstring() -> None:
+    page = (BOT.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for init in sorted(BOT.glob("*/__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        assert f"| `{init.parent.name}/` | {doc} |" in page, init.parent.name

@@ -1,4 +1,4 @@
-"""The gates' shared vocabulary: findings, results, and the verdict the harness (not the model) owns."""
+"""The gates: the harness's own verdict (tests, security, auth, contracts, guard) and its vocabulary."""
 
 from __future__ import annotations
 
