@@ -145,8 +145,8 @@ def main(turns: list[dict[str, Any]] | None = None, task_chars: int | None = Non
         "Per-turn usage is the scripted model's: each request's cache read is the previous request's whole "
         "size, as with Specship's cache breakpoints (system, last tool, newest user turn) inside the cache "
         "lifetime; every turn's new content is a cache write.",
-        f"Prices: Anthropic list prices from bot/agent/ledger.py; cache writes {CACHE_WRITE_FACTOR}x and cache "
-        f"reads {CACHE_READ_FACTOR}x the input price.",
+        f"Prices: Anthropic list prices from bot/agent/ledger.py; cache writes {CACHE_WRITE_FACTOR}x and "
+        f"cache reads {CACHE_READ_FACTOR}x the input price.",
         "The API-side rows are the sizes Anthropic documents for Claude 4 models, not measured here.",
     ]
     why: dict[str, str] = {}
