@@ -137,6 +137,8 @@ ROUTES = [
         "file": "backend/src/api/tasks.py",
         "line": 21,
         "source": "import",
+        "explanation": "current_user → HTTPBearer",
+        "probe": "rejected: 401, 401, 401, 401",
     },
     {
         "method": "GET",
@@ -147,6 +149,7 @@ ROUTES = [
         "file": "backend/src/main.py",
         "line": 5,
         "source": "import",
+        "probe": "public: not probed",
     },
 ]
 
@@ -326,15 +329,16 @@ def test_security_section_has_routes_gates_and_measures(change: dict[str, Any]) 
     assert rows[0] == [
         "GET",
         "`/tasks/due-soon`",
-        "`current_user`",
+        "`current_user → HTTPBearer`",
         "no",
+        "rejected: 401, 401, 401, 401",
         "yes",
         "`backend/src/api/tasks.py:21` (changed)",
     ]
-    assert rows[1][2:5] == ["**none**", "yes", "unknown"]
-    assert f"- ❌ **pytest** — 3 passed, 1 failed\n  - {FAIL} failed: assert 2 == 3\n" in text
+    assert rows[1][2:6] == ["**none**", "yes", "public: not probed", "unknown"]
+    assert f"- ❌ **pytest** (fail) — 3 passed, 1 failed\n  - {FAIL} failed: assert 2 == 3\n" in text
     assert "  - `backend/src/config.py:7` B105 hard-coded password" in text
-    assert "- ✅ **fastapi_auth**" in text
+    assert "- ✅ **fastapi_auth** (pass)" in text
     assert "Every route depends on current_user" in text
 
 
