@@ -96,11 +96,12 @@ class _Reader:
                 self._assign(node)
             elif (
                 isinstance(node, ast.Constant)
-                and isinstance(node.value, str)
+                and isinstance(node.value, str | bytes)
                 and self.new(node)
                 and self.test
             ):
-                word = next((w for w in _CHANNEL_WORDS if w in node.value.lower()), None)
+                text = node.value.decode("utf-8", "replace") if isinstance(node.value, bytes) else node.value
+                word = next((w for w in _CHANNEL_WORDS if w in text.lower()), None)
                 if word:
                     self.hit(node.lineno, CHANNEL.format(what=f"names {word!r}"), "report-tamper")
         if self.test:

@@ -14,6 +14,7 @@ from bot.gates.pytest_channel import Received
 
 PHASES = ("setup", "call", "teardown")
 BAD = ("failed", "error")
+_RANK = {"passed": 0, "skipped": 1, "failed": 2}
 SHOWN = 5  # node ids named in one message
 
 FIX_JUNIT = "remove `-p no:junitxml` (and any junit_* override) from the project's pytest options"
@@ -164,10 +165,14 @@ class _Judge:
                 self.problem(f"a result was sent for {nodeid}, which was never collected (forged record)")
                 continue
             phases = self.phases.setdefault(nodeid, {})
+            believed = {**record, "outcome": self._raw(nodeid, when, record, nodeid in xfail_marked)}
             if when in phases:
                 self.problem(f"two results for {nodeid} ({when}): a forged or repeated record")
+                # Which one is forged cannot be told: the worse of the two is believed.
+                if _RANK.get(str(believed["outcome"]), 0) > _RANK.get(str(phases[when].get("outcome")), 0):
+                    phases[when] = believed
                 continue
-            phases[when] = {**record, "outcome": self._raw(nodeid, when, record, nodeid in xfail_marked)}
+            phases[when] = believed
             if outcome == "failed" and record.get("msg"):
                 self.j.messages.setdefault(nodeid, str(record["msg"]))
 
