@@ -113,10 +113,9 @@ class ValueRules:
                 "jwt.decode() without algorithms= accepts the algorithm the token names; "
                 "pin it, e.g. algorithms=['HS256']",
             )
-        elif self._names_none(algorithms):
-            self.hit(
-                node, "jwt-verify", "jwt.decode() allows the 'none' algorithm (unsigned tokens)" + _via(given)
-            )
+        elif (culprit := self._none_in(algorithms)) is not None:
+            where = _via(given) or _via(culprit)
+            self.hit(node, "jwt-verify", "jwt.decode() allows the 'none' algorithm (unsigned tokens)" + where)
         options = self.value_of(keywords.get("options"))
         if isinstance(options, ast.Dict):
             for key, value in zip(options.keys, options.values, strict=False):
@@ -137,13 +136,14 @@ class ValueRules:
                 "jwt.decode(verify=False) accepts forged tokens" + _via(keywords["verify"]),
             )
 
-    def _names_none(self, algorithms: ast.AST | None) -> bool:
+    def _none_in(self, algorithms: ast.AST | None) -> ast.AST | None:
+        """The item of `algorithms` that is (or is bound to) the 'none' algorithm."""
         items = algorithms.elts if isinstance(algorithms, ast.List | ast.Tuple | ast.Set) else [algorithms]
         for item in items:
             value = self.value_of(item)
             if isinstance(value, ast.Constant) and str(value.value).lower() == "none":
-                return True
-        return False
+                return item
+        return None
 
     def _check_getenv(self, node: ast.Call) -> None:
         """os.getenv("JWT_SECRET", "dev-secret"): the default stands in for the secret when unset."""
