@@ -65,7 +65,6 @@ class _Reader:
         self.path, self.tree, self.added = path, tree, added
         self.test = is_test_file(path)
         self.findings: list[Finding] = []
-        self.checking = self._checking_helpers()
 
     def hit(self, line: int, message: str, rule: str) -> None:
         self.findings.append(Finding(message, self.path, line, rule=rule))
@@ -74,15 +73,6 @@ class _Reader:
         first = getattr(node, "lineno", 0)
         last = getattr(node, "end_lineno", None) or first
         return any(n in self.added for n in range(first, last + 1))
-
-    def _checking_helpers(self) -> set[str]:
-        """Module-level helpers that assert: a test calling one checks something."""
-        return {
-            n.name
-            for n in self.tree.body
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-            and any(isinstance(x, ast.Assert) for x in ast.walk(n))
-        }
 
     def read(self) -> list[Finding]:
         for node in ast.walk(self.tree):
@@ -166,7 +156,7 @@ class _Reader:
                 last = dotted[-1] if dotted else ""
                 if dotted[:1] == ("pytest",) and last in ("raises", "warns", "fail", "deprecated_call"):
                     asserts = True
-                if last.lower().startswith(_CHECK_PREFIXES) or last in self.checking:
+                if last.lower().lstrip("_").startswith(_CHECK_PREFIXES):
                     asserts = True
             if isinstance(sub, ast.Try):
                 self._swallow(node.name, sub)
