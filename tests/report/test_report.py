@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot import git
-from bot.gates import Finding, GateResult
+from bot.gates import Finding, GateResult, Unverified
 from bot.gates.acceptance import outcome_of
 from bot.redact import Redactor
 from bot.report.body import ReportInput, render_body
@@ -650,3 +650,30 @@ def test_scan_without_the_head_source_uses_the_added_lines() -> None:
         ("OLD_RETRIES", 42, "3"),
     }
     assert {(s.code, s.line) for s in statuses} >= {(409, 14), (410, 21)}
+
+
+def test_two_user_criteria_and_not_verified_gates_show_in_the_security_section(
+    change: dict[str, Any],
+) -> None:
+    criteria = [
+        *REPORT["acceptance_criteria"],
+        {
+            "id": "US2-AS5",
+            "criterion": "Given users A and B, user A never sees B's tasks.",
+            "tests": [PASS, FAIL],
+        },
+    ]
+    gap = Unverified("the app could not be imported (ImportError)", "set `app`", "backend/src/main.py", 3)
+    gates = [*make_input(change).gates, GateResult("contracts", "not run", ran=False, unverified=(gap,))]
+    body = render_body(
+        make_input(change, model_report={**REPORT, "acceptance_criteria": criteria}, gates=gates)
+    )
+    text = section(body, HEADINGS.security)
+    assert "**Two-user tests**" in text
+    assert "- **US2-AS5** Given users A and B, user A never sees B's tasks. — 1 of 2 test(s) passing" in text
+    assert "- ⚠️ **contracts** (**not verified**) — not run" in text
+    assert (
+        "  - ⚠️ not verified: `backend/src/main.py:3` the app could not be imported (ImportError) "
+        "— fix: set `app`" in text
+    )
+    assert "gates failing: pytest, security; not verified: contracts" in section(body, HEADINGS.summary)
