@@ -27,6 +27,7 @@ from bot.speckit import api as specs
 GateRunner = Callable[[GateContext], list[GateResult]]
 TEST_OUTPUT_TAIL = 6_000
 NOT_VERIFIED_NOTE = "{gate} not verified: {what}"
+GATE_WORDS = {"pass": "passed", "fail": "FAILED", "not verified": "NOT VERIFIED"}
 
 
 def format_test_result(run: pytest_gate.TestRun) -> ToolResult:
@@ -47,7 +48,7 @@ def format_gates(results: Sequence[GateResult]) -> str:
     """Gate results for the model (and /specship check): verdict, findings, what went unchecked."""
     lines = []
     for result in results:
-        lines.append(f"{result.name}: {result.label} — {result.summary}")
+        lines.append(f"{result.name}: {GATE_WORDS[result.verdict]} — {result.summary}")
         for finding in result.findings[:15]:
             lines.append(f"  - [{finding.severity}] {finding.render()}")
         for gap in result.unverified[:10]:
