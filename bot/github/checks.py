@@ -37,7 +37,7 @@ class CheckRuns:
     def request(self, call: Call, method: str, path: str, body: Any = None, **kw: Any) -> Any:
         raise NotImplementedError
 
-    def _guard(self, *texts: str) -> None:
+    def _no_secrets(self, *texts: str) -> None:
         raise NotImplementedError
 
     def publish_check_run(self, spec: CheckRunSpec) -> CheckRunInfo:
@@ -50,7 +50,9 @@ class CheckRuns:
             left = len(spec.annotations) - MAX_ANNOTATIONS
             summary += f"\n\n{left} more findings are not annotated here; the job log has every one."
         output = {"title": spec.title[:255], "summary": _fit(summary), "text": _fit(spec.text)}
-        self._guard(output["title"], output["summary"], output["text"], *(a.message for a in annotations))
+        self._no_secrets(
+            output["title"], output["summary"], output["text"], *(a.message for a in annotations)
+        )
         pages = [
             annotations[i : i + ANNOTATIONS_PER_REQUEST]
             for i in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)

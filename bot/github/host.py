@@ -294,14 +294,18 @@ class GitHubHost(People, Threads, CheckRuns):
             return False
         return True
 
-    def _guard(self, *texts: str) -> None:
-        """Fail closed before a secret (or a token-shaped string) is posted to GitHub, or text
-        that would read as a command when GitHub delivers it as an event."""
+    def _no_secrets(self, *texts: str) -> None:
+        """Fail closed before a secret (or a token-shaped string) is posted to GitHub."""
         if any(self.redact(t) != t for t in texts):
             raise FatalError(
                 "Secret detected in text Specship was about to post to GitHub; nothing was posted.",
                 "Report this run: a token-shaped string reached a comment or pull request body.",
             )
+
+    def _guard(self, *texts: str) -> None:
+        """_no_secrets, for comments and pull requests also never text that would read as a
+        command when GitHub delivers it as an event (a check run's text starts no workflow)."""
+        self._no_secrets(*texts)
         if any(first_line(t).startswith("/") for t in texts):
             raise FatalError(POSTS_COMMAND, "Report this run: a Specship message lost its first line.")
 

@@ -58,10 +58,12 @@ class PrInfo:
     author: str
     title: str = ""
     merged: bool = False
+    labels: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> PrInfo:
         head, base = _obj(d, "head"), _obj(d, "base")
+        labels = d.get("labels") or []
         return cls(
             number=int(d["number"]),
             head_ref=_text(head, "ref"),
@@ -75,6 +77,7 @@ class PrInfo:
             author=_login(d),
             title=_text(d, "title"),
             merged=bool(d.get("merged") or d.get("merged_at")),
+            labels=tuple(str(x.get("name")) for x in labels if isinstance(x, dict)),
         )
 
 
