@@ -182,3 +182,15 @@ def test_only_the_app_that_made_a_check_run_may_update_it(github_emu: GitHubEmul
         other.edit(conclusion="failure")
     assert caught.value.status == 403
     assert github_emu.repo(REPO).check_runs[mine.id].conclusion == "success"
+
+
+def test_the_viewer_answers_a_personal_token_with_its_user(github_emu: GitHubEmulator) -> None:
+    _, data = client(github_emu, USER_TOKENS["alice"]).requester.graphql_query(
+        "query { viewer { login databaseId } }", {}
+    )
+    assert data["data"]["viewer"]["login"] == "alice"
+    assert isinstance(data["data"]["viewer"]["databaseId"], int)
+    _, unknown = client(github_emu).requester.requestJsonAndCheck(
+        "POST", f"{github_emu.url}/graphql", input={"query": "query { viewer { secrets } }"}
+    )
+    assert "doesn't exist on type" in unknown["errors"][0]["message"]
