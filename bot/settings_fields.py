@@ -96,7 +96,11 @@ class Settings:
     base_branch: str = _value(
         "", "Branch PRs target; empty means the repository's default branch.", pattern=r"^\S*$"
     )
-    draft: bool = _value(True, "Open PRs as drafts (they stay drafts while a gate fails).")
+    draft: bool = _value(
+        True,
+        "Open PRs as drafts; false opens them ready for review, and a PR whose gates fail then carries "
+        "the specship:do-not-merge label (the Specship check run fails either way).",
+    )
     setup_command: str = _value(
         "", "Command that installs the project's dependencies before the agent starts."
     )
@@ -139,8 +143,8 @@ class Settings:
     )
     bot_login: str = _value(
         "",
-        "Login Specship's token acts as, when it cannot be asked (a GitHub App token: '<app-slug>[bot]'); "
-        "empty: the token's user, else github-actions[bot].",
+        "Login Specship's token acts as ('<app-slug>[bot]' for a GitHub App token); empty: asked of GitHub "
+        "(GET /user, else the GraphQL viewer), and the run stops if it cannot be told.",
         pattern=r"^$|" + _LOGIN.lstrip("^"),
     )
     git_user_name: str = _value("specship[bot]", "Author name of Specship's commits.")

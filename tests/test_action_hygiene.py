@@ -36,7 +36,7 @@ SHIPPED_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml")) + so
 )
 
 ZIZMOR_EXIT_HIGH = 14  # findings, the worst of them high severity
-ALLOWED_WRITE_SCOPES = frozenset({"contents", "pull-requests", "issues"})
+ALLOWED_WRITE_SCOPES = frozenset({"contents", "pull-requests", "issues", "checks"})
 COMMENT_EVENTS = frozenset({"issue_comment", "pull_request_review", "pull_request_review_comment"})
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 SHA_PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@\s]+)?@[0-9a-f]{40}$")
@@ -763,6 +763,7 @@ def test_example_workflow_triggers_and_job() -> None:
         "contents": "write",
         "pull-requests": "write",
         "issues": "write",
+        "checks": "write",
     }
     assert job["timeout-minutes"] == 60
     assert job["concurrency"] == {
