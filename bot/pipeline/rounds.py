@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,10 +69,11 @@ class Pipeline:
     gates: GateRunner = default_gates
     clock: Callable[[], float] = time.monotonic
     python: str = sys.executable  # the project's interpreter (see bot.sandbox.project_env)
+    env: Mapping[str, str] = field(default_factory=dict)  # test-env and the venv's variables
     _verdicts: dict[str, list[GateResult]] = field(default_factory=dict)
 
     def run(self, feature: specs.Feature, task: str, base: str, limits: Limits) -> Outcome:
-        ctx = GateContext(self.repo, base, self.settings, feature.name, self.python)
+        ctx = GateContext(self.repo, base, self.settings, feature.name, self.python, self.env)
         outcome = Outcome(feature.name, "stopped", None, [], self.ledger)
         started = self.clock()
 
@@ -85,6 +86,7 @@ class Pipeline:
                         self.settings.app_directory,
                         node_ids,
                         python=self.python,
+                        env=self.env,
                     )
                 )
             except ValueError as exc:  # a node id the sandbox refused
