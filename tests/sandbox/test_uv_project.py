@@ -151,3 +151,16 @@ def test_a_sync_that_needs_the_network_fails_offline_instead_of_downloading(reac
         pass
     assert "setup-command 'uv sync --frozen' exited with" in error.value.cause
     assert "Network connectivity is disabled" in error.value.cause, error.value.cause
+
+
+def test_the_image_ships_uv_hash_pinned() -> None:
+    root = Path(__file__).resolve().parents[2]
+    lock = (root / "requirements.lock").read_text()
+    lines = lock[lock.index("\nuv==") + 1 :].splitlines()
+    end = next((i for i, line in enumerate(lines[1:], 1) if not line.startswith(" ")), len(lines))
+    entry = "\n".join(lines[:end])  # `uv==...` and its indented hash and via lines
+    assert "--hash=sha256:" in entry
+    assert "# via -r requirements.in" in entry  # a runtime dependency, not only a dev tool
+    dockerfile = (root / "Dockerfile").read_text()
+    assert "--require-hashes" in dockerfile
+    assert "-r /tmp/requirements.lock" in dockerfile
