@@ -77,9 +77,13 @@ class Pipeline:
         outcome = Outcome(feature.name, "stopped", None, [], self.ledger)
         started = self.clock()
 
+        # What sandboxed code printed goes to the model: a secret test-env granted to it (a database
+        # password) is masked, so it is redacted here like everywhere else.
+        redact = self.transcript.redact
+
         def run_tests(node_ids: Sequence[str]) -> ToolResult:
             try:
-                return format_test_result(
+                result = format_test_result(
                     pytest_gate.run_tests(
                         self.repo,
                         self.settings.test_command,
@@ -91,10 +95,11 @@ class Pipeline:
                 )
             except ValueError as exc:  # a node id the sandbox refused
                 return ToolResult(str(exc), is_error=True)
+            return ToolResult(redact(result.content), is_error=result.is_error)
 
         def run_checks() -> ToolResult:
             results = self._gates(ctx)
-            return ToolResult(format_gates(results), is_error=not all(r.passed for r in results))
+            return ToolResult(redact(format_gates(results)), is_error=not all(r.passed for r in results))
 
         workspace = Workspace(self.repo, protected=self.settings.protected_paths)
         agent = Agent(
@@ -149,7 +154,7 @@ class Pipeline:
                 ],
             )
             try:
-                agent.resume(feedback)
+                agent.resume(self.transcript.redact(feedback))
             except AgentStop as exc:
                 stop = exc
         if isinstance(stop, NeedsClarification):
