@@ -23,6 +23,10 @@ _BRANCH_PREFIX = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*/$"
 _ROUTE = r"^((GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|\*) )?/\S*$"
 
 
+# NAME=value, or a bare NAME passed through from the job's environment.
+_TEST_ENV = r"^[A-Za-z_][A-Za-z0-9_]*(=[^\x00]*)?$"
+
+
 _LOGIN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(\[bot\])?$"
 
 
@@ -36,6 +40,7 @@ def _meta(
     enum: tuple[str, ...] | None = None,
     secret: bool = False,
     input_only: bool = False,
+    one_per_line: bool = False,
 ) -> dict[str, Any]:
     return {
         "description": description,
@@ -46,6 +51,7 @@ def _meta(
         "enum": enum,
         "secret": secret,
         "input_only": input_only,
+        "one_per_line": one_per_line,
     }
 
 
@@ -101,8 +107,18 @@ class Settings:
         "Open PRs as drafts; false opens them ready for review, and a PR whose gates fail then carries "
         "the specship:do-not-merge label (the Specship check run fails either way).",
     )
-    setup_command: str = _value(
-        "", "Command that installs the project's dependencies before the agent starts."
+    setup_command: tuple[tuple[str, ...], ...] = field(
+        default_factory=tuple,
+        metadata=_meta(
+            "Commands that set up the project before the agent starts (argv each, no shell); "
+            "none means `uv sync --frozen` when a uv.lock is found."
+        ),
+    )
+    test_env: tuple[str, ...] = _list(
+        "Environment of setup, tests and the app probe: 'NAME=value' (not secret) or 'NAME' "
+        "(passed from the job's environment, masked).",
+        item_pattern=_TEST_ENV,
+        one_per_line=True,
     )
     test_command: str = _value("python -m pytest", "Command that runs the project's tests (argv, no shell).")
     app_directory: str = _value(
@@ -176,7 +192,8 @@ class Settings:
     __str__ = __repr__
 
 
-Kind = Literal["string", "integer", "number", "boolean", "array"]
+# "commands": one string (a command per line) or a list whose items are a command string or an argv list.
+Kind = Literal["string", "integer", "number", "boolean", "array", "commands"]
 
 
 @dataclass(frozen=True)
@@ -195,6 +212,7 @@ class Key:
     enum: tuple[str, ...] | None
     secret: bool
     input_only: bool
+    one_per_line: bool = False
 
 
 _KINDS: dict[str, Kind] = {
@@ -203,6 +221,7 @@ _KINDS: dict[str, Kind] = {
     "float": "number",
     "bool": "boolean",
     "tuple[str, ...]": "array",
+    "tuple[tuple[str, ...], ...]": "commands",
 }
 
 

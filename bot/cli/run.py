@@ -19,6 +19,7 @@ from bot.pipeline import catchup
 from bot.pipeline.commands import handle
 from bot.pipeline.context import JobResult, RunEnv, Target
 from bot.pipeline.github import close_tracker, implement
+from bot.pipeline.layout import resolve_app_directory
 from bot.pipeline.outcome import Request
 from bot.report.tracking import Tracker
 from bot.settings import Settings
@@ -185,7 +186,7 @@ def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
         rt.summary(f"## Specship\n\nRefused: {decision.reason}; nothing was run.\n")
         return 0
     run = RunEnv(
-        settings=settings,
+        settings=resolve_app_directory(workspace, settings),
         host=host,
         rt=rt,
         workspace=workspace,

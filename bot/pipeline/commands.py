@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import sandbox
 from bot.exceptions import FatalError
 from bot.gates import GateContext
 from bot.gates.run import run_all
@@ -237,7 +238,9 @@ def _check(run: RunEnv, thread: Thread, feature: str, branch: str, tracker: Trac
     state = wd.prepare_branch(branch, run.base_branch, update=False)
     base = wd.merge_base(state.head, wd.remote_sha(run.base_branch) or run.base_branch) or state.head
     tracker.phase("gates")
-    results = run_all(GateContext(run.workspace, base, run.settings, feature))
+    with sandbox.project_environment(run.workspace, run.settings) as project:
+        ctx = GateContext(run.workspace, base, run.settings, feature, project.python, project.env)
+        results = run_all(ctx)
     passed = all(r.passed for r in results)
     verdict = "success" if passed else "draft"
     publish_check(run, tracker, conclusion=verdict, gates=results, head=state.head, feature=feature)
