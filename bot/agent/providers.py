@@ -136,11 +136,10 @@ def _vertex(env: Mapping[str, str], timeout_s: float) -> Endpoint:
     try:
         # The file the auth action wrote, read from this run's environment; else the default chain.
         if path:
-            load: Any = google.auth.load_credentials_from_file  # untyped in google-auth
-            credentials, _ = load(path, scopes=scopes)
+            credentials = _google_credentials(path, scopes)
         else:
             credentials, _ = google.auth.default(scopes=scopes)
-    except GoogleAuthError as exc:
+    except (GoogleAuthError, OSError, ValueError) as exc:
         raise ValueError(f"no Google credentials ({exc})") from None
     client = anthropic.AnthropicVertex(
         region=region,
@@ -151,3 +150,40 @@ def _vertex(env: Mapping[str, str], timeout_s: float) -> Endpoint:
         timeout=timeout_s,
     )
     return Endpoint(client, {"anthropic_version": VERTEX_VERSION}, False, (GoogleAuthError,))
+
+
+def _google_credentials(path: str, scopes: list[str]) -> Any:
+    """Credentials from a key file by its type, as google-auth advises for files from elsewhere.
+
+    The type's own loader also skips the generic loader's project lookup (a network call to
+    Cloud Resource Manager): the project is ANTHROPIC_VERTEX_PROJECT_ID.
+    """
+    import json
+
+    with open(path, encoding="utf-8") as handle:
+        info = json.load(handle)
+    kind = info.get("type")
+    loader: Any
+    if kind == "service_account":
+        from google.oauth2 import service_account
+
+        loader = service_account.Credentials.from_service_account_info
+    elif kind == "authorized_user":
+        from google.oauth2 import credentials
+
+        loader = credentials.Credentials.from_authorized_user_info
+    elif kind == "external_account" and "aws" in str(info.get("subject_token_type", "")):
+        from google.auth import aws
+
+        loader = aws.Credentials.from_info
+    elif kind == "external_account" and "executable" in (info.get("credential_source") or {}):
+        from google.auth import pluggable
+
+        loader = pluggable.Credentials.from_info
+    elif kind == "external_account":
+        from google.auth import identity_pool
+
+        loader = identity_pool.Credentials.from_info
+    else:
+        raise ValueError(f"{path}: unsupported credentials type {kind!r}")
+    return loader(info, scopes=scopes)

@@ -318,17 +318,17 @@ class AnthropicEmulator:
             self.requests.append(record)
             record.request_id = self._request_ids()
             reply = _Reply(handler, record.request_id, record)
+        if record.method == "POST" and record.path == "/token":  # a form, not JSON
+            record.kind = "token"
+            status, payload = clouds.token_reply(raw.decode("utf-8", "replace"))
+            reply.json(status, payload)
+            return
         try:
             record.body = json.loads(raw) if raw else None
         except ValueError:
             reply.error(400, "invalid_request_error", "The request body is not valid JSON.")
             return
         cloud = clouds.route(record.path) if record.method == "POST" else None
-        if record.method == "POST" and record.path == "/token":
-            record.kind = "token"
-            status, payload = clouds.token_reply(raw.decode("utf-8", "replace"))
-            reply.json(status, payload)
-            return
         if cloud is not None:
             record.flavor = cloud.flavor
             reply.route = cloud

@@ -8,8 +8,8 @@ The routes are the ones the installed anthropic SDK calls (anthropic/lib/bedrock
 - Bedrock Mantle (the Messages API on Bedrock): POST /anthropic/v1/messages, SigV4 (service
   `bedrock-mantle`) or an API key, `anthropic.` model ids, Anthropic-shaped answers and SSE.
 - Vertex AI: POST /projects/{p}/locations/{r}/publishers/anthropic/models/{id}:rawPredict or
-  :streamRawPredict, an OAuth bearer token (from POST /token here), `anthropic_version`
-  `vertex-2023-10-16` in the body.
+  :streamRawPredict, an OAuth bearer token (from the STS exchange at POST /token here),
+  `anthropic_version` `vertex-2023-10-16` in the body.
 """
 
 from __future__ import annotations
@@ -27,8 +27,12 @@ from typing import Any
 AWS_ACCESS_KEY = "AKIAEMULATOR00000000"
 AWS_SECRET_KEY = "emulator-secret-access-key-0000000000000"
 BEDROCK_API_KEY = "bedrock-api-key-emulator-0000"
-GOOGLE_CLIENT_ID = "emulator-client.apps.googleusercontent.com"
-GOOGLE_REFRESH_TOKEN = "1//emulator-refresh-token"
+# Workload identity federation, as google-github-actions/auth sets it up: the job's OIDC token is
+# exchanged at the STS endpoint (POST /token here) for a Google access token.
+GOOGLE_SUBJECT_TOKEN = "eyJhbGciOiJSUzI1NiJ9.emulator-github-oidc-token.sig"
+GOOGLE_AUDIENCE = (
+    "//iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/github/providers/specship"
+)
 GOOGLE_ACCESS_TOKEN = "ya29.emulator-access-token-0000000000"
 BEDROCK_VERSION = "bedrock-2023-05-31"
 VERTEX_VERSION = "vertex-2023-10-16"
@@ -172,11 +176,20 @@ def google_not_found(project: str, region: str, model: str) -> bytes:
 
 
 def token_reply(form: str) -> tuple[int, dict[str, Any]]:
-    """POST /token: Google's OAuth token endpoint, for an authorized_user refresh token."""
-    fields = urllib.parse.parse_qs(form)
-    if fields.get("grant_type") != ["refresh_token"] or fields.get("refresh_token") != [GOOGLE_REFRESH_TOKEN]:
-        return 400, {"error": "invalid_grant", "error_description": "Bad Request"}
-    return 200, {"access_token": GOOGLE_ACCESS_TOKEN, "expires_in": 3599, "token_type": "Bearer"}
+    """POST /token: Google's STS token exchange for a workload identity federation subject token."""
+    fields = {k: v[0] for k, v in urllib.parse.parse_qs(form).items()}
+    if (
+        fields.get("grant_type") != "urn:ietf:params:oauth:grant-type:token-exchange"
+        or fields.get("subject_token") != GOOGLE_SUBJECT_TOKEN
+        or fields.get("audience") != GOOGLE_AUDIENCE
+    ):
+        return 400, {"error": "invalid_grant", "error_description": "The subject token is invalid."}
+    return 200, {
+        "access_token": GOOGLE_ACCESS_TOKEN,
+        "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+        "token_type": "Bearer",
+        "expires_in": 3599,
+    }
 
 
 def _header(name: str, value: str) -> bytes:
