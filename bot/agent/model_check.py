@@ -53,7 +53,12 @@ def check_model(model: AnthropicModel, resolved: Resolved | None, warn: Callable
     fallback = ModelFacts(resolved.spec.family if resolved else None, exact.max_output if exact else None)
     try:
         info = model.model_info()
-    except anthropic.NotFoundError:
+    except anthropic.NotFoundError as exc:
+        if f"model: {model.name}" not in describe_api_error(exc):
+            # the API names the model it does not know; a gateway (ANTHROPIC_BASE_URL) without
+            # the Models API answers 404 about its route instead
+            warn(NOT_CHECKED.format(model=model.name, why=describe_api_error(exc)))
+            return fallback
         raise FatalError(
             UNKNOWN_MODEL.format(model=model.name),
             UNKNOWN_MODEL_FIX.format(closest=_closest(model, model.name)),

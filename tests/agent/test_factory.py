@@ -162,3 +162,13 @@ def test_the_default_is_translated_for_bedrock_and_vertex() -> None:
     assert bedrock_api("anthropic.claude-sonnet-5-5") == "mantle"
     assert bedrock_api("global.anthropic.claude-sonnet-4-6") == "invoke"
     assert bedrock_api("anthropic.claude-opus-4-6-v1") == "invoke"
+
+
+def test_a_gateway_without_the_models_api_is_not_mistaken_for_an_unknown_model() -> None:
+    """A 404 about the route, not the model: the id is not verified, and the run goes on."""
+    with AnthropicEmulator() as emu:
+        warnings: list[str] = []
+        env = {"ANTHROPIC_API_KEY": API_KEY, "ANTHROPIC_BASE_URL": f"{emu.url}/gateway"}
+        model = build_model(None, Settings(), env, deadline=1e12, warn=warnings.append)
+    assert model.name == catalogue().default
+    assert any("Could not check the model id" in w for w in warnings)
