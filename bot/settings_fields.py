@@ -73,24 +73,41 @@ class Settings:
     command_prefix: str = _value(
         "/specship", "Prefix of PR comment commands.", pattern=r"^/[a-z][a-z0-9-]{0,30}$"
     )
-    model: str = _value("claude-sonnet-4-6", "Claude model id.", pattern=r"^\S{3,100}$")
+    model: str = _value(
+        "claude-sonnet-5-5",
+        "Claude model id (Claude API form; Bedrock and Vertex ids are accepted too). "
+        "docs/configuration.md#models lists the supported ids and how prices are found.",
+        pattern=r"^\S{3,100}$",
+    )
     provider: str = _value(
         "anthropic",
         "Where Claude runs: the Anthropic API, Amazon Bedrock or Google Vertex AI.",
         enum=("anthropic", "bedrock", "vertex"),
     )
     max_tokens: int = _value(16000, "Maximum output tokens per model call.", minimum=1024, maximum=128000)
+    thinking: str = _value(
+        "auto",
+        "Claude's thinking: auto (the model's default), adaptive, enabled (with thinking-budget-tokens) "
+        "or off.",
+        enum=("auto", "adaptive", "enabled", "off"),
+    )
+    thinking_budget_tokens: int = _value(
+        0,
+        "Thinking token budget for thinking: enabled (at least 1024, below max-tokens).",
+        minimum=0,
+        maximum=127999,
+    )
     max_turns: int = _value(60, "Maximum model turns per run.", minimum=1, maximum=500)
     max_cost_usd: float = _value(5.0, "Maximum spend per run in US dollars.", minimum=0.01, maximum=1000)
     input_price_per_mtok: float = _value(
         0.0,
-        "USD per million input tokens; only needed for a model missing from the price table.",
+        "USD per million input tokens; overrides the catalogue price (needed for a model it cannot price).",
         minimum=0,
         maximum=1000,
     )
     output_price_per_mtok: float = _value(
         0.0,
-        "USD per million output tokens; only needed for a model missing from the price table.",
+        "USD per million output tokens; overrides the catalogue price (needed for a model it cannot price).",
         minimum=0,
         maximum=1000,
     )

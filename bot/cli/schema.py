@@ -70,6 +70,9 @@ def markdown_reference() -> str:
         "Specship refuses them in the repository file and masks them in the log the moment "
         "it reads them.\n"
     )
+    from bot.cli.schema_models import models_reference
+
+    lines.append(models_reference())
     return "".join(lines)
 
 

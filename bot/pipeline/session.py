@@ -48,7 +48,10 @@ class FeatureRun:
         s = self.settings
         self.ledger = Ledger(
             price_for(
-                self.model.name.removeprefix("scripted:"), s.input_price_per_mtok, s.output_price_per_mtok
+                self.model.name.removeprefix("scripted:"),
+                s.input_price_per_mtok,
+                s.output_price_per_mtok,
+                family=self.model.family,
             )
         )
 
