@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot import actions, git
+from bot import actions, git, sandbox
 from bot.cli.common import load_settings
 from bot.exceptions import FatalError
 from bot.gates import LABELS, GateContext, GateResult, Verdict
 from bot.gates.run import run_all
+from bot.pipeline.layout import resolve_app_directory
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
@@ -149,9 +150,10 @@ def main(args: argparse.Namespace) -> int:
     repo = Path(args.repo).resolve()
     if not git.is_repo(repo):
         raise FatalError(f"{repo} is not a git repository.", "Run check inside a checkout.")
-    settings = load_settings(repo)
-    ctx = GateContext(repo, resolve_base(repo, args.base), settings, args.feature)
-    results = run_all(ctx)
+    settings = resolve_app_directory(repo, load_settings(repo))
+    with sandbox.project_environment(repo, settings) as project:
+        base = resolve_base(repo, args.base)
+        results = run_all(GateContext(repo, base, settings, args.feature, project.python, project.env))
     rt = actions.runtime()
     if args.format == "json":
         print(json.dumps(to_json(results), indent=2))

@@ -181,7 +181,7 @@ def run_probe(ctx: GateContext, location: AppLocation, timeout: float) -> tuple[
             cwd=ctx.app_dir,
             timeout=timeout,
             isolate=True,
-            env=probe_env(ctx),
+            env={**probe_env(ctx), **ctx.env},  # test-env (the project's real settings) wins
             output_cap=OUTPUT_CAP,
         )
     doc = parse_probe_output(result.output, nonce)

@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +83,7 @@ def run_tests(
     *,
     timeout: float = DEFAULT_TIMEOUT_S,
     python: str = sys.executable,
+    env: Mapping[str, str] | None = None,
 ) -> TestRun:
     """Run the tests in the sandbox, results over the channel; node ids are validated by the sandbox."""
     cwd = (repo / app_directory).resolve()
@@ -98,7 +99,7 @@ def run_tests(
             cwd=cwd,
             timeout=timeout,
             isolate=True,
-            env=plugin.env(listener.write_fd),
+            env=plugin.env(listener.write_fd, env or {}),
             pass_fds=(listener.write_fd,),
         )
         received = listener.finish()
@@ -150,9 +151,10 @@ def gate(
     *,
     timeout: float = DEFAULT_TIMEOUT_S,
     python: str = sys.executable,
+    env: Mapping[str, str] | None = None,
 ) -> GateResult:
     """The pytest verdict; failures that already failed at `base` are reported, not blamed."""
-    run = run_tests(repo, test_command, app_directory, timeout=timeout, python=python)
+    run = run_tests(repo, test_command, app_directory, timeout=timeout, python=python, env=env)
     verdict = run.judgement
     findings: list[Finding] = []
     preexisting: list[str] = []
@@ -166,10 +168,8 @@ def gate(
     findings += [Finding(note, severity="warning", rule="not-run") for note in verdict.notes]
     failed = run.failed
     if failed and base and not verdict.tampering:
-        preexisting = sorted(
-            set(failed)
-            & set(failing_at(repo, base, test_command, app_directory, timeout=timeout, python=python))
-        )
+        before = failing_at(repo, base, test_command, app_directory, timeout=timeout, python=python, env=env)
+        preexisting = sorted(set(failed) & set(before))
     for node in failed:
         if node in preexisting:
             findings.append(
@@ -202,6 +202,7 @@ def failing_at(
     *,
     timeout: float,
     python: str = sys.executable,
+    env: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The failing node ids at another revision, from a temporary detached worktree."""
     parent = Path(tempfile.mkdtemp(prefix="specship-base-"))
@@ -209,7 +210,8 @@ def failing_at(
     worktree = parent / "base"
     try:
         git.run(repo, "worktree", "add", "--detach", "--quiet", str(worktree), rev)
-        return run_tests(worktree, test_command, app_directory, timeout=timeout, python=python).failed
+        run = run_tests(worktree, test_command, app_directory, timeout=timeout, python=python, env=env)
+        return run.failed
     except git.GitError:
         return []
     finally:

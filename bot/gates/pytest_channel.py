@@ -8,7 +8,7 @@ import os
 import secrets
 import select
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,12 @@ class Plugin:
     directory: Path
     module: str
 
-    def env(self, fd: int) -> dict[str, str]:
-        return {"PYTHONPATH": str(self.directory), FD_VARIABLE: str(fd)}
+    def env(self, fd: int, project: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The project's environment (test-env, its venv, its import roots) plus the plugin's own."""
+        project = dict(project or {})
+        # The plugin's directory comes first, the project's import roots (a src layout) after it.
+        path = ":".join(p for p in (str(self.directory), project.get("PYTHONPATH", "")) if p)
+        return {**project, "PYTHONPATH": path, FD_VARIABLE: str(fd)}
 
 
 @contextlib.contextmanager

@@ -20,7 +20,6 @@ from bot.pipeline.corpus import Corpus, Hidden, Session
 from bot.pipeline.prompt import feature_prompt, load_ready_feature
 from bot.pipeline.session import FeatureRun
 from bot.redact import Redactor
-from bot.sandbox import project_env
 
 IGNORED = shutil.ignore_patterns(
     "scenarios", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", "*.db"
@@ -160,10 +159,14 @@ def _hidden(repo: Path, config: settings.Settings, hidden: Hidden) -> str:
     """The hidden acceptance tests, copied in after the session and run through the result channel."""
     target = repo / config.app_directory / hidden.into
     shutil.copytree(hidden.source, target, ignore=shutil.ignore_patterns("__pycache__"))
-    with sandbox.scratch_dir() as home:
-        python = project_env.prepare(repo, config.setup_command, home)
+    with sandbox.project_environment(repo, config) as project:
         run = pytest_gate.run_tests(
-            repo, config.test_command, config.app_directory, [hidden.into], python=python
+            repo,
+            config.test_command,
+            config.app_directory,
+            [hidden.into],
+            python=project.python,
+            env=project.env,
         )
     # Results the channel distrusts are no truth: the hidden tests count as failed then.
     trusted = not run.judgement.tampering and not run.judgement.gaps and not run.timed_out
