@@ -13,12 +13,13 @@ FIX_FIRST_DEPENDENCY = (
     "refused with 401 or 403 before anything else is checked"
 )
 FIX_IMPORT = (
-    "make the app importable in the sandbox: install its dependencies with `setup-command`, name "
-    "the variables it needs in `.env.example` (Specship gives them placeholders), or set `app`"
+    "make the app importable in the sandbox: install its dependencies with `setup-command`, pass the "
+    "settings it reads with `test-env` (or name them in `.env.example`: Specship gives them "
+    "placeholders), or set `app`"
 )
 FIX_STARTUP = (
-    "let the app start without outside services: its lifespan startup runs in the sandbox with the "
-    "`.env.example` placeholders and DATABASE_URL=sqlite://"
+    "let the app start in the sandbox: its lifespan startup runs there with `test-env`, the "
+    "`.env.example` placeholders and DATABASE_URL=sqlite://; pass what it needs with `test-env`"
 )
 FIX_UNKNOWN_PATH = (
     "make the app importable in the sandbox (`setup-command`, `app`), so its real paths are read"

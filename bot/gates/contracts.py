@@ -15,8 +15,8 @@ from bot.gates.contract_schema import METHODS, Contract, is_openapi, load_contra
 NAME = "contracts"
 NO_OPENAPI = "the app's OpenAPI document could not be produced{why}, so the contract was not checked"
 FIX_OPENAPI = (
-    "make the app importable in the sandbox (`setup-command`, `.env.example` variables, `app`) and "
-    "`app.openapi()` work on it"
+    "make the app importable in the sandbox (`setup-command`, `test-env` or `.env.example` "
+    "variables, `app`) and `app.openapi()` work on it"
 )
 CONTRACT_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_CONTRACT_BYTES = 2 * 1024 * 1024

@@ -28,7 +28,11 @@ CHANNEL_NEVER_OPENED = (
     "can be trusted"
 )
 NO_TESTS = "pytest collected no test in {where}/, so nothing was verified"
-NEVER_COLLECTED = "pytest stopped (exit {code}) before it finished collecting the tests"
+NEVER_COLLECTED = "pytest stopped (exit {code}) before it finished collecting the tests{said}"
+FIX_NOT_COLLECTED = (
+    "make the tests start in the sandbox: pass the settings and services they read with `test-env`, "
+    "install their dependencies with `setup-command`, and run pytest from `app-directory`"
+)
 FIX_TEST_COMMAND = (
     "make `test-command` run pytest with the project's interpreter from `app-directory` "
     "(install pytest and the project's dependencies with `setup-command`)"
@@ -120,16 +124,24 @@ def run_tests(
     )
 
 
+def _last_error(output: str) -> str:
+    """`: <the error pytest printed last>` (its `E ` line when there is one), or nothing."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    errors = [line.removeprefix("E").strip() for line in lines if line.startswith("E ")]
+    last = (errors or lines)[-1:]
+    return f": {last[0][:300]}" if last else ""
+
+
 def _gaps(run: TestRun, app_directory: str) -> list[Unverified]:
     """What this run could not establish, each with the fix that makes it checkable."""
     verdict = run.judgement
     if run.timed_out:
         return []
+    said = _last_error(run.output)
     if not verdict.opened:
-        said = [line for line in run.output.strip().splitlines() if line.strip()][-1:]
         return [
             Unverified(
-                CHANNEL_NEVER_OPENED.format(code=run.returncode, said=": " + said[0][:300] if said else ""),
+                CHANNEL_NEVER_OPENED.format(code=run.returncode, said=said),
                 FIX_TEST_COMMAND,
             )
         ]
@@ -138,7 +150,9 @@ def _gaps(run: TestRun, app_directory: str) -> list[Unverified]:
         gaps.append(Unverified(NO_TESTS.format(where=app_directory), FIX_NO_TESTS, rule="no-tests"))
     elif verdict.collected is None and not verdict.collect_errors:
         gaps.append(
-            Unverified(NEVER_COLLECTED.format(code=run.returncode), FIX_TEST_COMMAND, rule="no-tests")
+            Unverified(
+                NEVER_COLLECTED.format(code=run.returncode, said=said), FIX_NOT_COLLECTED, rule="no-tests"
+            )
         )
     return gaps
 

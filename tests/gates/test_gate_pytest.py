@@ -302,3 +302,31 @@ def test_judge_refuses_garbage_second_streams_and_unknown_ids() -> None:
 def test_judge_without_collection_leaves_nothing_to_trust() -> None:
     verdict = judge(stream({"k": "hello"}), 4, False, None)
     assert (verdict.opened, verdict.collected, verdict.outcomes) == (True, None, {})
+
+
+SETTINGS_CONFTEST = {
+    **GREEN,
+    "tests/conftest.py": "import os\n\nSECRET = os.environ['APP_SECRET']\n",
+    "src/shop/__init__.py": "NAME = 'shop'\n",
+    "tests/test_shop.py": "import shop\n\n\ndef test_shop():\n    assert shop.NAME == 'shop'\n",
+}
+
+
+def test_tests_that_cannot_start_are_not_verified_with_the_error_and_test_env(reachable_dir: Path) -> None:
+    root = project(reachable_dir, SETTINGS_CONFTEST)
+    result = pytest_gate.gate(root, "python -m pytest -q", ".", timeout=120, env={"PYTHONPATH": "src"})
+    assert result.verdict == "not verified"
+    [gap] = result.unverified
+    assert gap.what == (
+        "pytest stopped (exit 4) before it finished collecting the tests: KeyError: 'APP_SECRET'"
+    )
+    assert "`test-env`" in gap.fix
+
+
+def test_the_project_environment_reaches_the_tests_beside_the_channel(reachable_dir: Path) -> None:
+    # test-env values and a src layout's import root (PYTHONPATH) arrive; the plugin still loads.
+    root = project(reachable_dir, SETTINGS_CONFTEST)
+    env = {"APP_SECRET": "s3", "PYTHONPATH": "src"}
+    result = pytest_gate.gate(root, "python -m pytest -q", ".", timeout=120, env=env)
+    assert result.verdict == "pass", (result.findings, result.unverified)
+    assert set(result.details["outcomes"]) == {"tests/test_x.py::test_ok", "tests/test_shop.py::test_shop"}

@@ -18,19 +18,20 @@ from bot.gates.auth_rules import is_public
 from bot.gates.fastapi_auth import gate
 from bot.gates.probe import load_app_info
 from bot.gates.static_routes import static_app_info
-from bot.settings import Settings
+from bot.settings import Settings, load
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "examples" / "full-stack-fastapi-template"
 # The template's six open routes (SOURCE.md): login, recovery, reset, health, signup, private signup.
-TEMPLATE_PUBLIC = (
-    "POST /api/v1/login/access-token",
-    "POST /api/v1/password-recovery/*",
-    "POST /api/v1/reset-password/",
-    "POST /api/v1/users/signup",
-    "GET /api/v1/utils/health-check/",
-    "POST /api/v1/private/users/",
-)
+# The allow-list is the example's own .github/specship.yml (shared with the PostgreSQL pipeline test).
+TEMPLATE_PUBLIC = {
+    ("POST", "/api/v1/login/access-token"),
+    ("POST", "/api/v1/password-recovery/{email}"),
+    ("POST", "/api/v1/reset-password/"),
+    ("POST", "/api/v1/users/signup"),
+    ("GET", "/api/v1/utils/health-check/"),
+    ("POST", "/api/v1/private/users/"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -334,7 +335,8 @@ def template() -> Iterator[GateContext]:
     parent.chmod(0o755)
     root = parent / "fsft"
     shutil.copytree(TEMPLATE, root, ignore=shutil.ignore_patterns("__pycache__", "*.lock"))
-    settings = Settings(app_directory="backend", public_routes=TEMPLATE_PUBLIC)
+    settings = load({}, file_text=(TEMPLATE / ".github/specship.yml").read_text(encoding="utf-8"))
+    assert (settings.app_directory, len(settings.public_routes)) == ("backend", 6)
     yield GateContext(root, None, settings)
     shutil.rmtree(parent, ignore_errors=True)
 
@@ -360,7 +362,7 @@ def test_template_static_and_dynamic_tables_agree_on_all_23_routes_and_the_allow
     assert set(by_source) == set(by_import)
     public = {key for key in user if by_import[key]["public"]}
     assert public == {key for key in user if by_source[key]["public"]}
-    assert len(public) == 6
+    assert public == TEMPLATE_PUBLIC
     assert {(k, by_import[k]["auth"]) for k in user} == {(k, by_source[k]["auth"]) for k in user}
 
 
@@ -370,5 +372,9 @@ def test_template_protected_routes_all_refuse_the_probe(template: GateContext) -
     protected = [r for r in rows.values() if not r["public"]]
     assert len(protected) == 17
     assert {str(r["probe"]).split(":")[0] for r in protected} == {"rejected"}
-    assert {r["explanation"] for r in protected} >= {"get_current_user → OAuth2PasswordBearer"}
+    # The example's config names both dependencies in auth-dependencies; the probe decided anyway.
+    assert {r["explanation"] for r in protected} == {
+        "get_current_user (auth-dependencies)",
+        "get_current_active_superuser (auth-dependencies)",
+    }
     assert [f for f in result.errors if f.rule != "owner-scope"] == []
