@@ -156,6 +156,11 @@ class Settings:
         "Names of dependencies that authenticate a request, beside fastapi.security schemes.",
         item_pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$",
     )
+    owner_scope_exempt: tuple[str, ...] = _list(
+        "Routes that may read every user's rows (admin views), as in public-routes: unscoped queries "
+        "there are warnings, not errors.",
+        item_pattern=_ROUTE,
+    )
     allowed_bots: tuple[str, ...] = _list(
         "Bot accounts allowed to trigger Specship (bots are refused otherwise).",
         item_pattern=_LOGIN,

@@ -115,7 +115,7 @@ def _print_result(
     rt.info(f"Branch:      {branch}")
     rt.info(f"Conclusion:  {outcome.conclusion}")
     for gate in outcome.gates:
-        rt.info(f"  {'PASS' if gate.passed else 'FAIL'}  {gate.name:<13} {gate.summary}")
+        rt.info(f"  {gate.label:<12}  {gate.name:<13} {gate.summary}")
     for question in outcome.questions:
         rt.info(f"  question: {question}")
     for item in outcome.unfinished:

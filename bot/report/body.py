@@ -124,15 +124,16 @@ class _Builder(Sections):
         else:
             reasons = "; ".join(prose(r, lim.text) for r in self.inp.unfinished) or "no reason was recorded"
             text = f"The run stopped before the model wrote its report ({reasons})."
-        failing = [g.name for g in self.inp.gates if not g.passed]
+        failing = [g.name for g in self.inp.gates if g.verdict == "fail"]
+        unverified = [g.name for g in self.inp.gates if g.verdict == "not verified"]
         if not self.inp.gates:
             gates = "no gates ran"
+        elif failing or unverified:
+            parts = ["gates failing: " + ", ".join(failing)] if failing else []
+            parts += ["not verified: " + ", ".join(unverified)] if unverified else []
+            gates = "; ".join(parts)
         else:
-            gates = (
-                "gates failing: " + ", ".join(failing)
-                if failing
-                else f"all {len(self.inp.gates)} gates passed"
-            )
+            gates = f"all {len(self.inp.gates)} gates passed"
         where = (
             f"base `{self.inp.base_sha[:7]}` → head `{self.inp.head_sha[:7]}`" if self.inp.base_sha else ""
         )

@@ -178,6 +178,7 @@ def run(
     output_cap: int = DEFAULT_OUTPUT_CAP,
     stdin: bytes | None = None,
     user: SandboxUser | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> ProcessResult:
     """Run argv (never a shell) in its own session with a timeout and a bounded output capture.
 
@@ -185,12 +186,13 @@ def run(
     check_env_extras), a throwaway HOME/TMPDIR, and, when we are root, the sandbox user's uid/gid
     with no supplementary groups. When we are not root the uid cannot change; see ISOLATION_NOTES
     for what that leaves open. isolate=False is for trusted commands (git): `env` as given
-    (default: a copy of ours, so the caller must strip secrets), same uid.
+    (default: a copy of ours, so the caller must strip secrets), same uid. `pass_fds` are kept
+    open in the child at the same numbers (the pytest gate's result channel); all others close.
     """
     args = _argv(argv)
     if timeout <= 0 or output_cap < 1024:
         raise ValueError("timeout must be positive and output_cap at least 1024 bytes")
-    limits = _Limits(timeout, output_cap, stdin)
+    limits = _Limits(timeout, output_cap, stdin, tuple(pass_fds))
     if not isolate:
         return _launch(args, cwd=cwd, env=dict(os.environ if env is None else env), limits=limits)
     who = user or sandbox_user()
@@ -210,6 +212,7 @@ class _Limits:
     timeout: float
     output_cap: int
     stdin: bytes | None
+    pass_fds: tuple[int, ...] = ()
 
 
 def _launch(
@@ -232,6 +235,7 @@ def _launch(
             stderr=subprocess.STDOUT,
             bufsize=0,
             close_fds=True,
+            pass_fds=limits.pass_fds,
             start_new_session=True,
             user=drop.uid if drop else None,
             group=drop.gid if drop else None,
