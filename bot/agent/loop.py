@@ -10,6 +10,7 @@ from typing import Any
 from bot.agent import prompts
 from bot.agent.ledger import Ledger
 from bot.agent.model import Model
+from bot.agent.tool_calls import ToolCallChecker
 from bot.agent.tools import Toolbox, ToolResult
 from bot.agent.transcript import Transcript
 from bot.exceptions import (
@@ -55,6 +56,8 @@ class Agent:
     turns: int = 0
     started: float = 0.0
     _pending: list[dict[str, Any]] = field(default_factory=list)
+    _checker: ToolCallChecker = field(default_factory=ToolCallChecker)
+    _malformed: dict[str, str] = field(default_factory=dict)
     _paused: bool = False
     _warned: bool = False
     _truncations: int = 0
@@ -93,11 +96,14 @@ class Agent:
             )
             self.turns += 1
             call = self.ledger.record(response.usage, response.request_id)
+            # A malformed tool_use (no name or id, input not an object) is answered with an error,
+            # and sent back in a form the API accepts, or the next request would fail.
+            content, self._malformed = self._checker.check(response.content)
             if self._paused and self.messages[-1]["role"] == "assistant":
                 # A paused turn continues the same assistant message, so roles keep alternating.
-                self.messages[-1]["content"] = self.messages[-1]["content"] + response.content
+                self.messages[-1]["content"] = self.messages[-1]["content"] + content
             else:
-                self.messages.append({"role": "assistant", "content": response.content})
+                self.messages.append({"role": "assistant", "content": content})
             self._paused = response.stop_reason == "pause_turn"
             self.transcript.write(
                 "assistant",
@@ -108,7 +114,7 @@ class Agent:
                     "usage": vars(response.usage) | {"cost_usd": round(call.cost_usd, 6)},
                 },
             )
-            user_blocks = self._handle(response.stop_reason, response.content)
+            user_blocks = self._handle(response.stop_reason, content)
 
     def _handle(self, stop_reason: str, content: list[dict[str, Any]]) -> list[dict[str, Any]]:
         tool_uses = [block for block in content if block.get("type") == "tool_use"]
@@ -140,6 +146,8 @@ class Agent:
         for use in tool_uses:
             if truncated:
                 result = ToolResult(TRUNCATED_TOOL, is_error=True)
+            elif use["id"] in self._malformed:
+                result = ToolResult(self._malformed[use["id"]], is_error=True)
             else:
                 try:
                     result = self.tools.execute(use["name"], use.get("input"))
