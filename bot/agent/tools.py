@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import git
 from bot.exceptions import NeedsClarification, Submitted
 from bot.sandbox.paths import PathRefused, Workspace
 
@@ -223,6 +222,7 @@ class Toolbox:
 
     def _view(self, path: str, view_range: Any) -> ToolResult:
         target = self.workspace.resolve_read(path)
+        self.workspace.check_visible(path, target)
         if target.is_dir():
             return ToolResult(self._listing(target))
         if not target.is_file():
@@ -248,7 +248,7 @@ class Toolbox:
         root = self.workspace.root
         rel = directory.relative_to(root).as_posix()
         prefix = "" if rel == "." else rel
-        files = git.list_files(root, None, prefix or ".")
+        files = self.workspace.visible_files(prefix or ".")
         shown: set[str] = set()
         for name in files:
             parts = Path(name).relative_to(prefix or ".").parts
@@ -295,7 +295,7 @@ class Toolbox:
         root = self.workspace.root
         prefix = directory.relative_to(root).as_posix()
         hits: list[str] = []
-        for name in git.list_files(root, None, prefix):
+        for name in self.workspace.visible_files(prefix):
             file = root / name
             try:
                 if file.is_symlink() or file.stat().st_size > MAX_SEARCH_FILE_BYTES:
