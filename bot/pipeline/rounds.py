@@ -76,6 +76,9 @@ class Pipeline:
         outcome = Outcome(feature.name, "stopped", None, [], self.ledger)
         started = self.clock()
 
+        def time_left() -> float:
+            return limits.max_seconds - (self.clock() - started)
+
         def run_tests(node_ids: Sequence[str]) -> ToolResult:
             try:
                 return format_test_result(
@@ -84,6 +87,7 @@ class Pipeline:
                         self.settings.test_command,
                         self.settings.app_directory,
                         node_ids,
+                        timeout=min(pytest_gate.DEFAULT_TIMEOUT_S, time_left()),
                         python=self.python,
                     )
                 )
@@ -97,7 +101,7 @@ class Pipeline:
         workspace = Workspace(self.repo, protected=self.settings.protected_paths)
         agent = Agent(
             self.model,
-            Toolbox(workspace, run_tests, run_checks),
+            Toolbox(workspace, run_tests, run_checks, time_left=time_left),
             self.ledger,
             limits,
             self.transcript,

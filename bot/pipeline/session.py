@@ -68,7 +68,9 @@ class FeatureRun:
         transcript = Transcript(self.transcript_path, self.redactor)
         git.reset_written(self.repo)  # what this run's agent writes is all its commits may hold
         try:
-            with sandbox.scratch_dir() as home:
+            # No sandboxed process (setup, tools, gates) outlives the run's time budget.
+            budget = time.monotonic() + max(self.deadline - self.clock(), MIN_SECONDS)
+            with sandbox.scratch_dir() as home, sandbox.applied_policy(deadline=budget):
                 self.progress.phase("setup")
                 python = project_env.prepare(self.repo, self.settings.setup_command, home)
                 pipeline = Pipeline(
@@ -82,7 +84,10 @@ class FeatureRun:
                     python=python,
                     clock=self.clock,
                 )
-                return pipeline.run(self.feature, task, self.base, self.limits())
+                limits = self.limits()
+                # The agent's limit and the sandbox's deadline are the same moment.
+                with sandbox.applied_policy(deadline=time.monotonic() + limits.max_seconds):
+                    return pipeline.run(self.feature, task, self.base, limits)
         except BaseException as exc:
             # Cancelled, out of budget at the API, or a bug: the agent's edits so far are committed.
             self.workdir.checkpoint(

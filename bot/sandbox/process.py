@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from bot.sandbox import policy
 from bot.sandbox.environment import sandbox_env
 from bot.sandbox.users import SandboxUser, dropping, sandbox_user, scratch_dir
 
@@ -39,6 +40,9 @@ TERM_GRACE_S = 0.5
 DRAIN_GRACE_S = 1.0
 DEFAULT_OUTPUT_CAP = 64 * 1024
 HEAD_BYTES = 8 * 1024
+NOT_RUN_CODE = 124
+NOT_RUN = "[not run: the run's time budget is used up]"
+OUT_OF_TIME = "[the run's time budget ran out after {seconds} s; the process group was killed]"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class ProcessResult:
     duration_s: float
     truncated_bytes: int
     timeout_s: float
+    out_of_time: bool = False  # stopped (or never started) because the run's time budget ran out
 
     @property
     def ok(self) -> bool:
@@ -60,6 +65,8 @@ class ProcessResult:
     @property
     def status(self) -> str:
         """`timed out after N s` or `exited with N`, for messages such as 'pytest timed out ...'."""
+        if self.out_of_time:
+            return f"was stopped when the run's time budget ran out (after {self.duration_s:.0f} s)"
         if self.timed_out:
             return f"timed out after {self.timeout_s:g} s"
         return f"exited with {self.returncode}"
@@ -188,11 +195,18 @@ def run(
     (default: a copy of ours, so the caller must strip secrets), same uid.
     """
     args = _argv(argv)
-    if timeout <= 0 or output_cap < 1024:
-        raise ValueError("timeout must be positive and output_cap at least 1024 bytes")
-    limits = _Limits(timeout, output_cap, stdin)
+    if output_cap < 1024:
+        raise ValueError("output_cap must be at least 1024 bytes")
     if not isolate:
+        limits = _Limits(timeout, output_cap, stdin)
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
         return _launch(args, cwd=cwd, env=dict(os.environ if env is None else env), limits=limits)
+    # Generated code never outlives the run's time budget, whatever timeout its caller chose.
+    limit, by_budget = policy.capped(timeout)
+    if limit <= 0:
+        return ProcessResult(args, NOT_RUN_CODE, NOT_RUN, True, 0.0, 0, 0.0, out_of_time=True)
+    limits = _Limits(limit, output_cap, stdin, by_budget)
     who = user or sandbox_user()
     drop = who if dropping() else None
     with scratch_dir(who) as scratch:
@@ -209,6 +223,7 @@ class _Limits:
     timeout: float
     output_cap: int
     stdin: bytes | None
+    by_budget: bool = False  # the timeout is what was left of the run's budget
 
 
 def _launch(
@@ -249,16 +264,24 @@ def _launch(
     reader.start()
     if limits.stdin is not None:
         threading.Thread(target=_feed_stdin, args=(proc.stdin, limits.stdin), daemon=True).start()
-    timed_out = not _wait_exit(proc.pid, started + limits.timeout)
-    if timed_out:
-        _signal_group(proc.pid, signal.SIGTERM)
-        if not _wait_exit(proc.pid, time.monotonic() + TERM_GRACE_S):
-            _signal_group(proc.pid, signal.SIGKILL)
-            # Also by pid, in case the leader moved itself to another group; it is not reaped
-            # yet, so the pid is still ours.
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGKILL)
-            _wait_exit(proc.pid, time.monotonic() + 5)
+    try:
+        timed_out = not _wait_exit(proc.pid, started + limits.timeout)
+        if timed_out:
+            _signal_group(proc.pid, signal.SIGTERM)
+            if not _wait_exit(proc.pid, time.monotonic() + TERM_GRACE_S):
+                _kill_leader(proc.pid)
+    except BaseException:
+        # Cancelled (SIGTERM, Ctrl-C) or any error while waiting: generated code must not outlive us.
+        _kill_leader(proc.pid)
+        _signal_group(proc.pid, signal.SIGKILL)
+        _sweep(proc.pid, drop.uid if drop and drop.dedicated else None)
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+        stop.set()
+        reader.join(DRAIN_GRACE_S)
+        if not reader.is_alive():  # never close an fd another thread may still poll
+            proc.stdout.close()
+        raise
     # The leader is a zombie now, so its pid cannot name another group yet: clear the group.
     _signal_group(proc.pid, signal.SIGKILL)
     _sweep(proc.pid, drop.uid if drop and drop.dedicated else None)
@@ -269,9 +292,21 @@ def _launch(
     reader.join()
     proc.stdout.close()
     output, dropped = capture.text()
-    if timed_out:
+    out_of_time = timed_out and limits.by_budget
+    if out_of_time:
+        output += "\n" + OUT_OF_TIME.format(seconds=f"{limits.timeout:.0f}")
+    elif timed_out:
         output += f"\n[timed out after {limits.timeout:g} s; the process group was killed]"
     if held:
         output += "\n[a process outside the group still held the output pipe; stopped reading]"
     duration = time.monotonic() - started
-    return ProcessResult(args, returncode, output, timed_out, duration, dropped, limits.timeout)
+    return ProcessResult(args, returncode, output, timed_out, duration, dropped, limits.timeout, out_of_time)
+
+
+def _kill_leader(pid: int) -> None:
+    _signal_group(pid, signal.SIGKILL)
+    # Also by pid, in case the leader moved itself to another group; it is not reaped yet, so the
+    # pid is still ours.
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    _wait_exit(pid, time.monotonic() + 5)
