@@ -100,8 +100,27 @@ def _resolve(target: str) -> "Callable[[argparse.Namespace], int]":
     return func
 
 
-def _on_sigterm(signum: int, frame: "FrameType | None") -> None:
-    raise Cancelled(f"received signal {signum}")
+ALREADY_STOPPING = (
+    "specship: signal {signum} ignored: already stopping, finishing the cleanup (WIP commit, push, "
+    "the final status comment)\n"
+)
+
+
+class _Signals:
+    """The first SIGTERM or SIGINT cancels the run; later ones are noted and ignored, so the cleanup
+    the first one started (WIP commit, push, the final tracking comment) is never cut short."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+
+    def __call__(self, signum: int, frame: "FrameType | None") -> None:
+        self.received.append(signum)
+        if len(self.received) == 1:
+            raise Cancelled(f"received signal {signum}")
+        import os
+
+        # os.write, not print: a handler may interrupt a write to stderr already in progress.
+        os.write(2, ALREADY_STOPPING.format(signum=signum).encode())
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
@@ -119,7 +138,8 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     from bot.exceptions import FatalError
 
     args = build_parser().parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    handler = _Signals()
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         return _resolve(COMMANDS[args.command][0])(args)
     except FatalError as exc:
@@ -132,7 +152,8 @@ def main(argv: "Sequence[str] | None" = None) -> int:
         actions.bug(exc, BUG_HINT, show_traceback=bool(os.environ.get("SPECSHIP_DEBUG")))
         return EXIT_BUG
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, before in previous.items():
+            signal.signal(sig, before)
 
 
 if __name__ == "__main__":
