@@ -35,6 +35,14 @@ _TRANSIENT = re.compile(
     r"returned error: (?:5\d\d|429)|unexpected disconnect|gnutls|ssl_read|http/2 stream"
 )
 _LEASE_REJECTED = re.compile(r"stale info|fetch first|non-fast-forward")
+OTHER_RUN = (
+    "Another Specship run pushed to {branch} while this one worked (two issues or commands for the "
+    "same feature at once), and this run's commits do not apply on top of its work."
+)
+OTHER_RUN_FIX = (
+    "Nothing of the other run was lost: its work is on the branch. Re-run '{retry}' to build on it; "
+    "the example workflow's concurrency group (one run per feature) keeps runs from overlapping."
+)
 
 
 class Workdir(Commits):
@@ -264,9 +272,20 @@ class Workdir(Commits):
                 raise FatalError(
                     f"Could not rebase {branch}: {exc}", "Commit or stash local changes first."
                 ) from None
+            if upstream and self._only_ours(upstream, remote):
+                fix = OTHER_RUN_FIX.format(retry=self.retry_command)
+                raise FatalError(OTHER_RUN.format(branch=branch), fix) from None
             raise FatalError(
                 f"branch {branch} changed by a human and Specship's commits do not apply on top.",
                 f"Re-run '{self.retry_command}' to start again from the branch as it is now "
                 "(the human commits stay on it).",
             ) from None
         return remote
+
+    def _only_ours(self, upstream: str, remote: str) -> bool:
+        """True when every commit that moved the branch was committed with Specship's identity."""
+        try:
+            emails = self._run("log", "--format=%ce", f"{upstream}..{remote}").split()
+        except GitError:
+            return False
+        return bool(emails) and all(e.lower() == self.identity.email.lower() for e in emails)

@@ -195,3 +195,24 @@ def test_a_checkpoint_with_paths_takes_only_those(tmp_path: Path) -> None:
     assert sha is not None
     assert run_git(clone, "show", "--name-only", "--format=", sha).split() == ["wip.py"]
     assert run_git(clone, "log", "-1", "--format=%s", sha) == "WIP: stopped\n"
+
+
+# -- two runs on one feature ----------------------------------------------------------------------
+
+
+def test_a_conflicting_push_by_another_specship_run_is_named_as_such(tmp_path: Path) -> None:
+    bare, first = remote_and_clone(tmp_path)
+    second = tmp_path / "second"
+    run_git(tmp_path, "clone", "-q", str(bare), str(second))
+    runs = [Workdir(path, remote_url=str(bare)) for path in (first, second)]
+    for wd in runs:
+        wd.prepare_branch(BRANCH, "main")
+    for number, wd in enumerate(runs):
+        (wd.path / "app.py").write_text(f"x = {number + 10}\n")
+        wd.commit_paths(["app.py"], f"run {number}")
+    pushed = runs[0].push(BRANCH)
+    with pytest.raises(FatalError) as caught:
+        runs[1].push(BRANCH)
+    assert "Another Specship run pushed to specship/x" in caught.value.cause
+    assert "changed by a human" not in caught.value.cause
+    assert run_git(bare, "rev-parse", BRANCH).strip() == pushed  # the first run's work stays
