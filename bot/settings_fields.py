@@ -101,6 +101,12 @@ class Settings:
         "", "Command that installs the project's dependencies before the agent starts."
     )
     test_command: str = _value("python -m pytest", "Command that runs the project's tests (argv, no shell).")
+    sandbox_network: str = _value(
+        "none",
+        "Network of generated code (tests, the app import): none (a fresh network namespace with only "
+        "loopback, where the runner allows one; else a warning says it could not) or host.",
+        enum=("none", "host"),
+    )
     app_directory: str = _value(
         ".",
         "Directory of the backend (cwd of the test command and of the app import).",

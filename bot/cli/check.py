@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot import actions, git
+from bot import actions, git, sandbox
 from bot.cli.common import load_settings
 from bot.exceptions import FatalError
 from bot.gates import GateContext, GateResult
@@ -118,7 +118,8 @@ def main(args: argparse.Namespace) -> int:
         raise FatalError(f"{repo} is not a git repository.", "Run check inside a checkout.")
     settings = load_settings(repo)
     ctx = GateContext(repo, resolve_base(repo, args.base), settings, args.feature)
-    results = run_all(ctx)
+    with sandbox.applied_policy(network=settings.sandbox_network):
+        results = run_all(ctx)
     rt = actions.runtime()
     if args.format == "json":
         print(json.dumps(to_json(results), indent=2))

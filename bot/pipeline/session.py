@@ -86,7 +86,10 @@ class FeatureRun:
                 )
                 limits = self.limits()
                 # The agent's limit and the sandbox's deadline are the same moment.
-                with sandbox.applied_policy(deadline=time.monotonic() + limits.max_seconds):
+                # ... and generated code gets the configured network (setup-command above keeps the
+                # runner's: installing packages needs the index).
+                deadline = time.monotonic() + limits.max_seconds
+                with sandbox.applied_policy(deadline=deadline, network=self.settings.sandbox_network):
                     return pipeline.run(self.feature, task, self.base, limits)
         except BaseException as exc:
             # Cancelled, out of budget at the API, or a bug: the agent's edits so far are committed.

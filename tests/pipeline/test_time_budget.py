@@ -106,8 +106,9 @@ def test_three_test_runs_in_one_turn_end_at_the_deadline_and_the_work_is_kept(re
     )
     outcome = run.run("Implement 001-notes.")
     elapsed = time.monotonic() - started
-    # The budget, plus what ending takes (the gates find no time left and say so): not 3 x 45 s.
-    assert elapsed < MIN_SECONDS + 15, elapsed
+    # The budget, plus what ending takes on a busy machine (the gates find no time left and say
+    # so, the guard reads the diff): far below the 3 x 45 s of test runs the model asked for.
+    assert elapsed < MIN_SECONDS + 30, elapsed
     assert outcome.conclusion == "stopped"
     assert any("time limit reached" in item for item in outcome.unfinished), outcome.unfinished
     pytest_gate = next(g for g in outcome.gates if g.name == "pytest")
