@@ -12,6 +12,7 @@ from bot.cli.common import load_settings
 from bot.exceptions import FatalError
 from bot.gates import GateContext, GateResult
 from bot.gates.run import run_all
+from bot.pipeline.layout import resolve_app_directory
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
@@ -116,10 +117,14 @@ def main(args: argparse.Namespace) -> int:
     repo = Path(args.repo).resolve()
     if not git.is_repo(repo):
         raise FatalError(f"{repo} is not a git repository.", "Run check inside a checkout.")
-    settings = load_settings(repo)
-    ctx = GateContext(repo, resolve_base(repo, args.base), settings, args.feature)
-    with sandbox.applied_policy(network=settings.sandbox_network):
-        results = run_all(ctx)
+    settings = resolve_app_directory(repo, load_settings(repo))
+    with sandbox.project_environment(repo, settings) as project:
+        base = resolve_base(repo, args.base)
+        ctx = GateContext(repo, base, settings, args.feature, project.python, project.env)
+        # setup-command (above) keeps the runner's network; the tests and the app import get the
+        # configured one.
+        with sandbox.applied_policy(network=settings.sandbox_network):
+            results = run_all(ctx)
     rt = actions.runtime()
     if args.format == "json":
         print(json.dumps(to_json(results), indent=2))

@@ -24,16 +24,20 @@ def feature_prompt(
     answers: str | None = None,
     delta_text: str = "",
 ) -> str:
-    """The task prompt: feature documents, standards, constitution and a repository map."""
+    """The task prompt: feature documents, standards, constitution and a repository map.
+
+    `feature.raw` is keyed by paths inside the feature folder (`spec.md`, `contracts/api.yaml`).
+    """
 
     def doc(name: str) -> str:
-        raw = feature.raw.get(feature.file(name))
+        raw = feature.raw.get(name)
         return raw.decode("utf-8", "replace") if raw is not None else "(missing)"
 
-    contracts = [
-        {"path": c.path, "text": feature.raw.get(c.path, b"").decode("utf-8", "replace")}
-        for c in feature.contracts
-    ]
+    def inside(path: str) -> str:
+        return path.removeprefix(feature.path + "/")
+
+    contracts = [{"path": c.path, "text": doc(inside(c.path))} for c in feature.contracts]
+    documents = [{"path": d.path, "text": d.text} for d in feature.documents]
     standards = feature.standards
     constitution = feature.constitution
     return prompts.render(
@@ -45,6 +49,7 @@ def feature_prompt(
         plan=doc("plan.md"),
         tasks=doc("tasks.md"),
         contracts=contracts,
+        documents=documents,
         standards={"path": standards.path, "text": standards.text} if standards else None,
         constitution=constitution.text if constitution else "",
         repo_map=repo_map(repo),
@@ -56,8 +61,15 @@ def feature_prompt(
 
 
 def load_ready_feature(repo: Path, name: str, rev: str | None, settings: Settings) -> specs.Feature:
-    """Read a feature and refuse to implement it while it is not ready (every problem listed)."""
-    feature = specs.read_feature(repo, name, rev)
+    """Read a feature (with the constitution and standards at the same revision) and refuse it while
+    it is not ready (every problem listed)."""
+    feature = specs.read_feature(
+        repo,
+        name,
+        rev,
+        constitution=specs.read_constitution(repo, rev),
+        standards_file=specs.read_standards(repo, rev),
+    )
     if feature.spec is None:
         raise FatalError(
             f"specs/{name}/spec.md does not exist{f' at {rev[:12]}' if rev else ''}.",

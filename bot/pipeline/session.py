@@ -17,7 +17,6 @@ from bot.pipeline.outcome import Outcome, Progress
 from bot.pipeline.prompt import tick_tasks_done
 from bot.pipeline.rounds import GateRunner, Pipeline, default_gates
 from bot.redact import Redactor
-from bot.sandbox import project_env
 from bot.settings import Settings
 from bot.speckit.api import Feature
 
@@ -49,7 +48,10 @@ class FeatureRun:
         s = self.settings
         self.ledger = Ledger(
             price_for(
-                self.model.name.removeprefix("scripted:"), s.input_price_per_mtok, s.output_price_per_mtok
+                self.model.name.removeprefix("scripted:"),
+                s.input_price_per_mtok,
+                s.output_price_per_mtok,
+                family=self.model.family,
             )
         )
 
@@ -70,9 +72,11 @@ class FeatureRun:
         try:
             # No sandboxed process (setup, tools, gates) outlives the run's time budget.
             budget = time.monotonic() + max(self.deadline - self.clock(), MIN_SECONDS)
-            with sandbox.scratch_dir() as home, sandbox.applied_policy(deadline=budget):
-                self.progress.phase("setup")
-                python = project_env.prepare(self.repo, self.settings.setup_command, home)
+            self.progress.phase("setup")
+            with (
+                sandbox.applied_policy(deadline=budget),
+                sandbox.project_environment(self.repo, self.settings) as project,
+            ):
                 pipeline = Pipeline(
                     self.repo,
                     self.settings,
@@ -81,13 +85,14 @@ class FeatureRun:
                     transcript,
                     self.progress,
                     gates=self.gates,
-                    python=python,
+                    python=project.python,
+                    env=project.env,
                     clock=self.clock,
                 )
                 limits = self.limits()
-                # The agent's limit and the sandbox's deadline are the same moment.
-                # ... and generated code gets the configured network (setup-command above keeps the
-                # runner's: installing packages needs the index).
+                # The agent's limit and the sandbox's deadline are the same moment, and generated
+                # code gets the configured network (setup-command above keeps the runner's:
+                # installing packages needs the index, migrations the database).
                 deadline = time.monotonic() + limits.max_seconds
                 with sandbox.applied_policy(deadline=deadline, network=self.settings.sandbox_network):
                     return pipeline.run(self.feature, task, self.base, limits)

@@ -168,7 +168,8 @@ def run(
         for sub in ("home", "tmp"):
             (scratch / sub).mkdir(mode=0o700)
             if drop:
-                os.chown(scratch / sub, drop.uid, drop.gid)
+                # The scratch dir is the sandbox user's already: never follow what it may have put there.
+                os.chown(scratch / sub, drop.uid, drop.gid, follow_symlinks=False)
         child_env = sandbox_env(scratch / "home", scratch / "tmp", env, who.name)
         launch = _Launch(args, args, drop=drop, sweep_uid=drop.uid if drop and drop.dedicated else None)
         if policy.current().network == "none":

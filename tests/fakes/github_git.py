@@ -58,6 +58,7 @@ class BareRepo:
     def __init__(self, path: Path, default_branch: str) -> None:
         self.path = path
         self.default_branch = default_branch
+        self._commit_times: dict[str, float] = {}
 
     def init(self) -> None:
         """Create the bare repository."""
@@ -122,6 +123,13 @@ class BareRepo:
         """Whether git accepts ref as a full ref name."""
         proc = subprocess.run(["git", "check-ref-format", ref], capture_output=True, check=False, timeout=10)
         return proc.returncode == 0
+
+    def commit_time(self, sha: str) -> float:
+        """The committer time of a commit (epoch seconds), remembered per sha."""
+        known = self._commit_times.get(sha)
+        if known is None:
+            known = self._commit_times[sha] = float(self.run("log", "-1", "--format=%ct", sha, "--").strip())
+        return known
 
     def commit_info(self, sha: str) -> CommitInfo:
         """Author, committer, message, tree and parents of a commit."""

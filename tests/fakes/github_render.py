@@ -135,7 +135,8 @@ class Renderer:
         html = f"{self.html}/{repo.full_name}"
         created = self.world.iso(repo.created_at)
         tip = repo.git.branch_sha(repo.default_branch)
-        pushed = self.world.iso(self.world.clock()) if tip else created
+        # the time of the default branch's tip, not 'now': a repeated GET must render identically (ETag)
+        pushed = self.world.iso(repo.git.commit_time(tip)) if tip else created
         open_issues = sum(1 for i in repo.issues.values() if i.state == "open")
         data: Json = {
             "id": repo.id,
@@ -596,7 +597,7 @@ class Renderer:
             "original_line": comment.line,
             "side": comment.side,
             "subject_type": "line",
-            "reactions": self.rollup(f"{url}/reactions", []),
+            "reactions": self.rollup(f"{url}/reactions", comment.reactions),
         }
         if comment.in_reply_to_id is not None:
             data["in_reply_to_id"] = comment.in_reply_to_id
