@@ -141,7 +141,9 @@ class Settings:
     sandbox_network: str = _value(
         "none",
         "Network of generated code (tests, the app import): none (a fresh network namespace with only "
-        "loopback, where the runner allows one; else a warning says it could not) or host.",
+        "its own loopback, where the runner allows one; else a warning says it could not) or host "
+        "(needed when the tests use a database or another service over TCP). setup-command always "
+        "has the runner's network.",
         enum=("none", "host"),
     )
     app_directory: str = _value(

@@ -27,6 +27,13 @@ from tests.fakes.anthropic_rules import validate_request
 from tests.fakes.github_fixture import REPO
 
 MODEL = "claude-sonnet-4-6"
+# Model name -> maximum output, as the emulator's API checks a request's max_tokens.
+LIMITS = {
+    name: card.max_output
+    for card in MODELS.values()
+    if card.lifecycle != "retired"
+    for name in (card.id, *card.aliases)
+}
 SUBMIT_INPUT = {
     "summary": "Adds a note.",
     "files": [{"path": "NOTE.md", "purpose": "a note"}],
@@ -58,7 +65,7 @@ class Raw:
     ) -> ModelResponse:
         body = {"model": MODEL, "max_tokens": max_tokens, "system": system, "tools": tools}
         body["messages"] = copy.deepcopy(messages)
-        problem = validate_request(json.loads(json.dumps(body)), MODELS)
+        problem = validate_request(json.loads(json.dumps(body)), LIMITS)
         assert problem is None, f"the API would refuse request {len(self.requests) + 1}: {problem}"
         self.requests.append(body["messages"])
         content = self.turns[len(self.requests) - 1]
