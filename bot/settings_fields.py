@@ -138,6 +138,14 @@ class Settings:
         one_per_line=True,
     )
     test_command: str = _value("python -m pytest", "Command that runs the project's tests (argv, no shell).")
+    sandbox_network: str = _value(
+        "none",
+        "Network of generated code (tests, the app import): none (a fresh network namespace with only "
+        "its own loopback, where the runner allows one; else a warning says it could not) or host "
+        "(needed when the tests use a database or another service over TCP). setup-command always "
+        "has the runner's network.",
+        enum=("none", "host"),
+    )
     app_directory: str = _value(
         ".",
         "Directory of the backend (cwd of the test command and of the app import).",

@@ -153,7 +153,11 @@ def main(args: argparse.Namespace) -> int:
     settings = resolve_app_directory(repo, load_settings(repo))
     with sandbox.project_environment(repo, settings) as project:
         base = resolve_base(repo, args.base)
-        results = run_all(GateContext(repo, base, settings, args.feature, project.python, project.env))
+        ctx = GateContext(repo, base, settings, args.feature, project.python, project.env)
+        # setup-command (above) keeps the runner's network; the tests and the app import get the
+        # configured one.
+        with sandbox.applied_policy(network=settings.sandbox_network):
+            results = run_all(ctx)
     rt = actions.runtime()
     if args.format == "json":
         print(json.dumps(to_json(results), indent=2))

@@ -120,6 +120,8 @@ def _print_result(
         rt.info(f"  question: {question}")
     for item in outcome.unfinished:
         rt.info(f"  unfinished: {item}")
+    for path in outcome.left_out:
+        rt.info(f"  left out (Specship did not write it, so did not commit it): {path}")
     u = outcome.ledger.usage
     rt.info(
         f"Model:       {outcome.turns} turns, {u.total_input:,} input / {u.output_tokens:,} output tokens, "

@@ -97,6 +97,9 @@ class Pipeline:
         outcome = Outcome(feature.name, "stopped", None, [], self.ledger)
         started = self.clock()
 
+        def time_left() -> float:
+            return limits.max_seconds - (self.clock() - started)
+
         # What sandboxed code printed goes to the model: a secret test-env granted to it (a database
         # password) is masked, so it is redacted here like everywhere else.
         redact = self.transcript.redact
@@ -109,6 +112,7 @@ class Pipeline:
                         self.settings.test_command,
                         self.settings.app_directory,
                         node_ids,
+                        timeout=min(pytest_gate.DEFAULT_TIMEOUT_S, time_left()),
                         python=self.python,
                         env=self.env,
                     )
@@ -124,7 +128,7 @@ class Pipeline:
         workspace = Workspace(self.repo, protected=self.settings.protected_paths)
         agent = Agent(
             self.model,
-            Toolbox(workspace, run_tests, run_checks),
+            Toolbox(workspace, run_tests, run_checks, time_left=time_left),
             self.ledger,
             limits,
             self.transcript,

@@ -46,6 +46,7 @@ class ReportInput:
     head_sha: str = ""
     compare_url: str | None = None
     unfinished: Sequence[str] = ()  # why the run stopped early
+    left_out: Sequence[str] = ()  # changed files Specship did not write, so did not commit
     repo: Path | None = None  # the work tree: cites are checked at base_sha, code read at head_sha
     spec_criteria: Sequence[str] = ()  # shown unchecked when the model never reported
     redactor: Redactor = field(default_factory=Redactor, compare=False)
@@ -171,7 +172,14 @@ class _Builder(Sections):
             rows.append(row)
         listed = {path for _, _, path in self.inp.numstat}
         stray = [code(p, cell=False) for p in purposes if p and p not in listed][: lim.items]
-        return {"rows": rows, "omitted": omitted, "diff_url": self.diff_url, "stray": stray}
+        left_out = [code(p, cell=False) for p in self.inp.left_out]
+        return {
+            "rows": rows,
+            "omitted": omitted,
+            "diff_url": self.diff_url,
+            "stray": stray,
+            "left_out": self._capped(left_out, lim, "files left out of the commit"),
+        }
 
     def _code(self, budget: int) -> dict[str, Any]:
         counts = {path: (a, d) for a, d, path in self.inp.numstat}
