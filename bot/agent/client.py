@@ -81,8 +81,13 @@ _FIXES = {
     400: "The request was rejected; check the model and max-tokens settings. This may be a bug.",
     404: "Check the model setting: this model id does not exist for your provider.",
     429: "You are rate limited: lower the run's frequency or raise your Anthropic rate limits.",
-    529: "Anthropic is overloaded: re-run the job later ('/specship retry').",
+    529: "Anthropic is overloaded: re-run later ({retry}).",
 }
+
+
+# How to run again where the error is seen: a GitHub comment by default; local mode passes its own
+# command, because '/specship retry' means nothing on a terminal.
+RETRY_HINT = "comment '/specship retry'"
 
 
 _PROVIDER_FIXES = {
@@ -109,8 +114,10 @@ class AnthropicModel:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         client: Any = None,
+        retry_hint: str = RETRY_HINT,
     ) -> None:
         self.name = model
+        self.retry_hint = retry_hint
         self._sleep = sleep
         self._clock = clock
         self.deadline = deadline
@@ -156,7 +163,7 @@ class AnthropicModel:
                 if attempt == MAX_ATTEMPTS:
                     raise FatalError(
                         f"Could not reach the model API after {attempt} attempts ({type(exc).__name__}).",
-                        "Check ANTHROPIC_BASE_URL / network egress and re-run ('/specship retry').",
+                        f"Check ANTHROPIC_BASE_URL / network egress and re-run ({self.retry_hint}).",
                     ) from None
                 self._wait(_backoff(attempt), exc)
         raise AssertionError("unreachable")
@@ -166,14 +173,14 @@ class AnthropicModel:
             raise FatalError(
                 f"The model API asked to wait {seconds:.0f} s ({describe_api_error(exc)}), "
                 "longer than the run has left.",
-                "Re-run later ('/specship retry') or raise timeout-minutes.",
+                f"Re-run later ({self.retry_hint}) or raise timeout-minutes.",
             )
         self._sleep(seconds)
 
     def _fatal(self, exc: BaseException, status: int) -> FatalError:
         what = describe_api_error(exc)
         if status == 529:
-            return FatalError(f"Anthropic overloaded: {what}.", _FIXES[529])
+            return FatalError(f"Anthropic overloaded: {what}.", _FIXES[529].format(retry=self.retry_hint))
         return FatalError(f"The model API refused the request: {what}.", _FIXES.get(status, _FIXES[400]))
 
 

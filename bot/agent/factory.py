@@ -15,14 +15,22 @@ NO_MODEL_FIX = (
 )
 
 
-def build_model(spec: str | None, settings: Settings, env: Mapping[str, str], deadline: float) -> Model:
-    """`scripted:FILE` replays a scenario; otherwise Claude (API key from the input or the env)."""
+def build_model(
+    spec: str | None,
+    settings: Settings,
+    env: Mapping[str, str],
+    deadline: float,
+    retry_hint: str | None = None,
+) -> Model:
+    """`scripted:FILE` replays a scenario; otherwise Claude (API key from the input or the env).
+
+    `retry_hint` says how to run again in the model's errors (default: the GitHub command)."""
     if spec and spec.startswith("scripted:"):
         from bot.agent.scenario_reader import load_scenario
         from bot.agent.scripted import ScriptedModel
 
         return ScriptedModel(load_scenario(spec.removeprefix("scripted:")))
-    from bot.agent.client import AnthropicModel, check_max_tokens, needs_streaming
+    from bot.agent.client import RETRY_HINT, AnthropicModel, check_max_tokens, needs_streaming
 
     key = settings.anthropic_api_key or env.get("ANTHROPIC_API_KEY", "")
     if settings.provider == "anthropic" and not key:
@@ -34,4 +42,5 @@ def build_model(spec: str | None, settings: Settings, env: Mapping[str, str], de
         api_key=key,
         base_url=env.get("ANTHROPIC_BASE_URL") or None,
         deadline=deadline,
+        retry_hint=retry_hint or RETRY_HINT,
     )

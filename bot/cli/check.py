@@ -12,6 +12,7 @@ from bot.cli.common import load_settings
 from bot.exceptions import FatalError
 from bot.gates import GateContext, GateResult
 from bot.gates.run import run_all
+from bot.speckit.api import catalog
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
@@ -117,7 +118,10 @@ def main(args: argparse.Namespace) -> int:
     if not git.is_repo(repo):
         raise FatalError(f"{repo} is not a git repository.", "Run check inside a checkout.")
     settings = load_settings(repo)
-    ctx = GateContext(repo, resolve_base(repo, args.base), settings, args.feature)
+    feature = None
+    if args.feature:  # the one definition of a feature: unknown ones are refused with the known ones
+        feature = catalog(repo, None, settings.specs_dir).locate(args.feature, settings.branch_prefix).name
+    ctx = GateContext(repo, resolve_base(repo, args.base), settings, feature)
     results = run_all(ctx)
     rt = actions.runtime()
     if args.format == "json":

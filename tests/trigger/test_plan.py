@@ -80,7 +80,7 @@ SHARED = {
     "pull_request/labeled.payload.json": "does not trigger",
     "pull_request_review/submitted.payload.json": "",
     "pull_request_review_comment/created.payload.json": "not a /specship command",
-    "workflow_dispatch/payload.json": "does not trigger",
+    "workflow_dispatch/payload.json": "has no 'feature' input",
     "go-playground/push.json": "",
     "go-playground/pull-request-issue-comment.json": "not a /specship command",
 }
