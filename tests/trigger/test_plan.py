@@ -106,11 +106,14 @@ def test_shared_payloads_imply_no_job(rel: str, tmp_path: Path) -> None:
     assert 'jobs={"include": []}' in output
 
 
-def test_labeled_issue_naming_a_feature_is_one_implement_job(tmp_path: Path) -> None:
+def test_labeled_issue_naming_a_feature_is_one_implement_job(
+    tmp_path: Path, git_repo: Callable[..., Path]
+) -> None:
+    repo = git_repo({"specs/002-task-due-dates/spec.md": "# two\n"})
     payload = json.loads((WEBHOOKS / "issues/labeled.payload.json").read_text())
     payload["label"]["name"] = "specship"
     payload["issue"]["body"] = "Please implement specs/002-task-due-dates/ next."
-    result, output = run_plan("issues", payload, tmp_path)
+    result, output = run_plan("issues", payload, tmp_path, repo)
     assert result["jobs"] == [
         {
             "kind": "implement",
