@@ -1,7 +1,7 @@
 """Release steps the workflow runs (standard library only): check the version, pin action.yml's image.
 
-    python3 tools/release.py check-version 0.2.0 pyproject.toml
-    python3 tools/release.py pin-image ghcr.io/specship/specship sha256:<64 hex> action.yml
+python3 tools/release.py check-version 0.2.0 pyproject.toml
+python3 tools/release.py pin-image ghcr.io/specship/specship sha256:<64 hex> action.yml
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import actions, git
-from bot.cli.common import load_settings
+from bot.cli.common import existing_dir, load_settings
 from bot.exceptions import FatalError
 from bot.gates import GateContext, GateResult
 from bot.gates.run import run_all
@@ -114,7 +114,7 @@ def to_text(results: list[GateResult]) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    repo = Path(args.repo).resolve()
+    repo = existing_dir(Path(args.repo))
     if not git.is_repo(repo):
         raise FatalError(f"{repo} is not a git repository.", "Run check inside a checkout.")
     settings = load_settings(repo)
