@@ -20,8 +20,8 @@ _EXACT = frozenset(word.casefold() for word in (
     "Brief Title", "entity", "Entity 1", "Entity 2", "Entity1", "Entity2", "Service", "link",
     "Link to spec.md", "REMOVE IF UNUSED", "initial state", "action", "expected outcome",
     "boundary condition", "error scenario", "endpoint/feature", "Current need",
-    "Why direct DB access insufficient", "why 3 projects insufficient", "specific problem", "CHECKLIST TYPE", "Category 1",
-    "Category 2", "language", "location", "user journey",
+    "Why direct DB access insufficient", "why 3 projects insufficient", "specific problem",
+    "CHECKLIST TYPE", "Category 1", "Category 2", "language", "location", "user journey",
 ))  # fmt: skip
 # Bracketed instructions: prose that starts like a template's guidance, or offers an example.
 _INSTRUCTION = re.compile(
