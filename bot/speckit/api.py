@@ -11,10 +11,8 @@ from bot.speckit.feature import (
     find_features,
     iter_features,
     load_feature,
-    read_constitution,
     read_feature,
     read_project,
-    read_standards,
 )
 from bot.speckit.layout import (
     FEATURE_DIR_RE,
@@ -57,6 +55,7 @@ from bot.speckit.project import parse_checklist, parse_constitution
 from bot.speckit.readiness import Readiness, placeholders, readiness
 from bot.speckit.secrets import Found as FoundSecret
 from bot.speckit.secrets import find_secrets, scrub
+from bot.speckit.sources import read_constitution, read_standards
 from bot.speckit.spec import parse_spec
 from bot.speckit.tasks import TASK_RE, extract_paths, parse_tasks
 from bot.speckit.ticks import tick_tasks

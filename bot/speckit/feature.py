@@ -19,7 +19,6 @@ from bot.speckit.layout import (
     naming_problems,
     normalize_dir,
     owner_of,
-    project_root,
 )
 from bot.speckit.markdown import decode
 from bot.speckit.model import (
@@ -34,19 +33,20 @@ from bot.speckit.model import (
     Tasks,
 )
 from bot.speckit.plan import parse_plan
-from bot.speckit.project import (
-    CONSTITUTION_PATH,
-    STANDARDS_PATHS,
-    parse_checklist,
-    parse_constitution,
-    standards,
-)
+from bot.speckit.project import parse_checklist
+from bot.speckit.sources import read_bytes, read_constitution, read_standards
 from bot.speckit.spec import parse_spec
 from bot.speckit.tasks import parse_tasks
 
-__all__ = ["FEATURE_DIR_RE", "SPECS_DIR", "Feature", "Project", "feature_dirs", "owner_of"]
+__all__ = [
+    "FEATURE_DIR_RE",
+    "SPECS_DIR",
+    "Feature",
+    "Project",
+    "feature_dirs",
+    "owner_of",
+]
 
-MAX_FILE_BYTES = 2_000_000
 OPTIONAL_DOCS = ("research.md", "data-model.md", "quickstart.md")
 
 
@@ -127,51 +127,6 @@ def find_features(repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR
     return tuple(ref.path for ref in catalog(repo, rev, specs_dir).features)
 
 
-def _read(repo: Path, rev: str | None, path: str) -> tuple[bytes | None, Problem | None]:
-    """A file's bytes, refusing work-tree symlinks that leave the repository and huge files."""
-    if rev is None:
-        target = repo / path
-        try:
-            inside = target.resolve().is_relative_to(repo.resolve())
-        except (OSError, RuntimeError):
-            inside = False
-        if not inside:
-            return None, Problem(
-                path, None, "the file points outside the repository", "replace the symlink", "read"
-            )
-    data = git.show_file(repo, rev, path)
-    if data is not None and len(data) > MAX_FILE_BYTES:
-        what = f"the file is larger than {MAX_FILE_BYTES // 1_000_000} MB and was not read"
-        return None, Problem(path, None, what, "split it", "read")
-    return data, None
-
-
-def _first(repo: Path, rev: str | None, paths: list[str]) -> tuple[str, bytes] | None:
-    for path in paths:
-        data, _ = _read(repo, rev, path)
-        if data is not None:
-            return path, data
-    return None
-
-
-def _in_projects(specs_dir: str, rel: str) -> list[str]:
-    """`rel` in the Spec Kit project of the specs directory, then at the repository root."""
-    root = project_root(specs_dir)
-    return list(dict.fromkeys([posixpath.join(root, rel) if root else rel, rel]))
-
-
-def read_constitution(repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR) -> Constitution | None:
-    found = _first(repo, rev, _in_projects(specs_dir, CONSTITUTION_PATH))
-    return parse_constitution(found[1], found[0]) if found else None
-
-
-def read_standards(repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR) -> Standards | None:
-    """The first of backend/CLAUDE.md, CLAUDE.md, AGENTS.md that exists (the project's, then the root's)."""
-    paths = [p for rel in STANDARDS_PATHS for p in _in_projects(specs_dir, rel)]
-    found = _first(repo, rev, list(dict.fromkeys(paths)))
-    return standards(*found) if found else None
-
-
 def read_feature(
     repo: Path,
     name: str,
@@ -201,7 +156,7 @@ def read_feature(
     problems: list[Problem] = []
     raw: dict[str, bytes] = {}
     for file in own:
-        data, problem = _read(repo, rev, file)
+        data, problem = read_bytes(repo, rev, file)
         if problem:
             problems.append(problem)
         if data is not None:
