@@ -20,7 +20,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && git config --system --add safe.directory /github/workspace
 
-# Runtime dependencies, every one hash-pinned (the same lock the Makefile bootstraps from).
+# Runtime dependencies, every one hash-pinned (the same lock the Makefile bootstraps from). They
+# include uv (/usr/local/bin/uv): `uv sync --frozen` builds a project's environment from its uv.lock.
 COPY requirements.lock /tmp/requirements.lock
 RUN pip install --no-cache-dir --disable-pip-version-check --require-hashes --no-deps \
         -r /tmp/requirements.lock \

@@ -30,7 +30,8 @@ lint: $(STAMP)
 	$(BIN)/zizmor --offline --no-progress .github/workflows/*.yml examples/workflows/*.yml action.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
-	$(BIN)/check-jsonschema --schemafile docs/specship.schema.json examples/taskboard/.github/specship.yml
+	$(BIN)/check-jsonschema --schemafile docs/specship.schema.json examples/taskboard/.github/specship.yml \
+		examples/full-stack-fastapi-template/.github/specship.yml
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -26,11 +26,12 @@ def classify(argv: Any) -> str:
     return "other"
 
 
-def main(out_path: Path) -> int:
+def main(out_path: Path) -> int:  # noqa: PLR0915 - one scripted measurement
     from bot import git, sandbox
     from bot.__main__ import main as cli_main
     from bot.agent import scripted
-    from bot.cli import local as cli_local
+    from bot.cli import demo as cli_demo
+    from bot.cli.progress import TerminalProgress
 
     state: dict[str, Any] = {"phase": "setup", "repo": None}
     marks: list[tuple[str, float]] = [("setup", 0.0)]
@@ -55,28 +56,44 @@ def main(out_path: Path) -> int:
 
         return wrapper
 
-    # Patched module attributes: every caller looks them up at call time (`sandbox.run(...)`).
-    sandbox.run = timed("subprocess", sandbox.run, lambda argv, *a: classify(argv))
-    sandbox.prepare_workspace_for_sandbox = timed("prepare workspace", sandbox.prepare_workspace_for_sandbox)
-    git.git = timed("git", git.git)
+    def everywhere(func: Callable[..., Any], wrapper: Callable[..., Any]) -> None:
+        """Replace func in every loaded bot module that bound it (faces and `from x import f` alike)."""
+        for module in list(sys.modules.values()):
+            if getattr(module, "__name__", "").startswith("bot"):
+                for name, value in list(vars(module).items()):
+                    if value is func:
+                        setattr(module, name, wrapper)
+
+    # Load what the demo calls before patching, so no module binds an unpatched function later.
+    import bot.gates.run
+    import bot.pipeline.session
+
+    assert bot.gates.run
+    assert bot.pipeline.session
+    everywhere(sandbox.run, timed("subprocess", sandbox.run, lambda argv, *a: classify(argv)))
+    everywhere(
+        sandbox.prepare_workspace_for_sandbox,
+        timed("prepare workspace", sandbox.prepare_workspace_for_sandbox),
+    )
+    everywhere(git.run, timed("git", git.run))
     scripted.ScriptedModel.complete = timed(  # type: ignore[method-assign]
         "scripted model", scripted.ScriptedModel.complete
     )
-    original_phase = cli_local.TerminalProgress.phase
+    original_phase = TerminalProgress.phase
 
     def phase(self: Any, name: str) -> None:
         state["phase"] = name
         marks.append((name, time.monotonic() - T0))
         original_phase(self, name)
 
-    cli_local.TerminalProgress.phase = phase  # type: ignore[method-assign]
-    original_run_local = cli_local.run_local
+    TerminalProgress.phase = phase  # type: ignore[method-assign]
+    original_run_local = cli_demo.run_local
 
     def run_local(repo: Path, *args: Any) -> int:
         state["repo"] = repo
         return original_run_local(repo, *args)
 
-    cli_local.run_local = run_local  # type: ignore[assignment]
+    cli_demo.run_local = run_local  # type: ignore[assignment]
     imported = time.monotonic() - T0
     try:
         code = cli_main(["demo"])

@@ -15,7 +15,7 @@ CACHE_TARGET = 0.80
 # Added by the API itself, not sent by Specship (Anthropic's tool-use documentation, Claude 4 models):
 # the tool-use system prompt (tool_choice auto) and the schema of the text_editor_20250728 tool.
 SERVER_SIDE = {"tool-use system prompt": 346, "text editor tool schema": 700}
-PROJECTED = ("claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5")
+PROJECTED = ("claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-5-5")
 
 
 def estimate(chars: int) -> int:
@@ -25,7 +25,7 @@ def estimate(chars: int) -> int:
 
 def main(turns: list[dict[str, Any]] | None = None, task_chars: int | None = None) -> Section:
     from bot.agent import prompts
-    from bot.agent.ledger import CACHE_READ_FACTOR, CACHE_WRITE_FACTOR, PRICES, Price, Usage
+    from bot.agent.ledger import Price, Usage, configured_price, price_for
     from bot.agent.tools import TOOL_DEFINITIONS
 
     if turns is None:
@@ -83,8 +83,10 @@ def main(turns: list[dict[str, Any]] | None = None, task_chars: int | None = Non
     share = total.cache_read_input_tokens / total.total_input
     cost_rows = []
     for model in PROJECTED:
-        price = Price(*PRICES[model])
-        no_cache = Price(price.input, price.output).cost(Usage(total.total_input, total.output_tokens))
+        price: Price = price_for(model)
+        no_cache = configured_price(price.input, price.output).cost(
+            Usage(total.total_input, total.output_tokens)
+        )
         reads = price.cost(Usage(cache_read_input_tokens=total.cache_read_input_tokens))
         writes = price.cost(
             Usage(total.input_tokens, cache_creation_input_tokens=total.cache_creation_input_tokens)
@@ -135,8 +137,8 @@ def main(turns: list[dict[str, Any]] | None = None, task_chars: int | None = Non
             share > CACHE_TARGET,
         ),
         Figure(
-            "projected cost of the 002 scenario (claude-sonnet-4-6 list price)",
-            f"${Price(*PRICES['claude-sonnet-4-6']).cost(total):.2f}",
+            f"projected cost of the 002 scenario ({PROJECTED[0]} list price)",
+            f"${price_for(PROJECTED[0]).cost(total):.2f}",
         ),
     ]
     section.notes += [
@@ -145,8 +147,8 @@ def main(turns: list[dict[str, Any]] | None = None, task_chars: int | None = Non
         "Per-turn usage is the scripted model's: each request's cache read is the previous request's whole "
         "size, as with Specship's cache breakpoints (system, last tool, newest user turn) inside the cache "
         "lifetime; every turn's new content is a cache write.",
-        f"Prices: Anthropic list prices from bot/agent/ledger.py; cache writes {CACHE_WRITE_FACTOR}x and "
-        f"cache reads {CACHE_READ_FACTOR}x the input price.",
+        "Prices: Anthropic list prices from the model catalogue (bot/agent/catalogue.json), with each "
+        "model's own cache-write and cache-read rates.",
         "The API-side rows are the sizes Anthropic documents for Claude 4 models, not measured here.",
     ]
     why: dict[str, str] = {}
@@ -163,7 +165,7 @@ def main(turns: list[dict[str, Any]] | None = None, task_chars: int | None = Non
         "why": why,
         "prompt_tokens": prompt_tokens,
         "cache_share": share,
-        "usd": Price(*PRICES["claude-sonnet-4-6"]).cost(total),
+        "usd": price_for(PROJECTED[0]).cost(total),
     }
     return section
 

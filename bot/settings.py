@@ -94,7 +94,15 @@ def json_schema() -> dict[str, Any]:
         if key.input_only:
             continue
         prop: dict[str, Any] = {"description": key.description, "type": key.kind}
-        if key.kind == "array":
+        if key.kind == "commands":
+            argv = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+            command = {"oneOf": [{"type": "string", "minLength": 1}, argv]}
+            prop = {
+                "description": key.description,
+                "oneOf": [{"type": "string"}, {"type": "array", "items": command}],
+                "default": [],
+            }
+        elif key.kind == "array":
             prop["items"] = {"type": "string"}
             if key.item_pattern:
                 prop["items"]["pattern"] = key.item_pattern

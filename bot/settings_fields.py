@@ -23,6 +23,10 @@ _BRANCH_PREFIX = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*/$"
 _ROUTE = r"^((GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|\*) )?/\S*$"
 
 
+# NAME=value, or a bare NAME passed through from the job's environment.
+_TEST_ENV = r"^[A-Za-z_][A-Za-z0-9_]*(=[^\x00]*)?$"
+
+
 _LOGIN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(\[bot\])?$"
 
 
@@ -36,6 +40,7 @@ def _meta(
     enum: tuple[str, ...] | None = None,
     secret: bool = False,
     input_only: bool = False,
+    one_per_line: bool = False,
 ) -> dict[str, Any]:
     return {
         "description": description,
@@ -46,6 +51,7 @@ def _meta(
         "enum": enum,
         "secret": secret,
         "input_only": input_only,
+        "one_per_line": one_per_line,
     }
 
 
@@ -67,24 +73,41 @@ class Settings:
     command_prefix: str = _value(
         "/specship", "Prefix of PR comment commands.", pattern=r"^/[a-z][a-z0-9-]{0,30}$"
     )
-    model: str = _value("claude-sonnet-4-6", "Claude model id.", pattern=r"^\S{3,100}$")
+    model: str = _value(
+        "claude-sonnet-5-5",
+        "Claude model id (Claude API form; Bedrock and Vertex ids are accepted too). "
+        "docs/configuration.md#models lists the supported ids and how prices are found.",
+        pattern=r"^\S{3,100}$",
+    )
     provider: str = _value(
         "anthropic",
         "Where Claude runs: the Anthropic API, Amazon Bedrock or Google Vertex AI.",
         enum=("anthropic", "bedrock", "vertex"),
     )
     max_tokens: int = _value(16000, "Maximum output tokens per model call.", minimum=1024, maximum=128000)
+    thinking: str = _value(
+        "auto",
+        "Claude's thinking: auto (the model's default), adaptive, enabled (with thinking-budget-tokens) "
+        "or off.",
+        enum=("auto", "adaptive", "enabled", "off"),
+    )
+    thinking_budget_tokens: int = _value(
+        0,
+        "Thinking token budget for thinking: enabled (at least 1024, below max-tokens).",
+        minimum=0,
+        maximum=127999,
+    )
     max_turns: int = _value(60, "Maximum model turns per run.", minimum=1, maximum=500)
     max_cost_usd: float = _value(5.0, "Maximum spend per run in US dollars.", minimum=0.01, maximum=1000)
     input_price_per_mtok: float = _value(
         0.0,
-        "USD per million input tokens; only needed for a model missing from the price table.",
+        "USD per million input tokens; overrides the catalogue price (needed for a model it cannot price).",
         minimum=0,
         maximum=1000,
     )
     output_price_per_mtok: float = _value(
         0.0,
-        "USD per million output tokens; only needed for a model missing from the price table.",
+        "USD per million output tokens; overrides the catalogue price (needed for a model it cannot price).",
         minimum=0,
         maximum=1000,
     )
@@ -96,9 +119,23 @@ class Settings:
     base_branch: str = _value(
         "", "Branch PRs target; empty means the repository's default branch.", pattern=r"^\S*$"
     )
-    draft: bool = _value(True, "Open PRs as drafts (they stay drafts while a gate fails).")
-    setup_command: str = _value(
-        "", "Command that installs the project's dependencies before the agent starts."
+    draft: bool = _value(
+        True,
+        "Open PRs as drafts; false opens them ready for review, and a PR whose gates fail then carries "
+        "the specship:do-not-merge label (the Specship check run fails either way).",
+    )
+    setup_command: tuple[tuple[str, ...], ...] = field(
+        default_factory=tuple,
+        metadata=_meta(
+            "Commands that set up the project before the agent starts (argv each, no shell); "
+            "none means `uv sync --frozen` when a uv.lock is found."
+        ),
+    )
+    test_env: tuple[str, ...] = _list(
+        "Environment of setup, tests and the app probe: 'NAME=value' (not secret) or 'NAME' "
+        "(passed from the job's environment, masked).",
+        item_pattern=_TEST_ENV,
+        one_per_line=True,
     )
     test_command: str = _value("python -m pytest", "Command that runs the project's tests (argv, no shell).")
     app_directory: str = _value(
@@ -145,8 +182,8 @@ class Settings:
     )
     bot_login: str = _value(
         "",
-        "Login Specship's token acts as, when it cannot be asked (a GitHub App token: '<app-slug>[bot]'); "
-        "empty: the token's user, else github-actions[bot].",
+        "Login Specship's token acts as ('<app-slug>[bot]' for a GitHub App token); empty: asked of GitHub "
+        "(GET /user, else the GraphQL viewer), and the run stops if it cannot be told.",
         pattern=r"^$|" + _LOGIN.lstrip("^"),
     )
     git_user_name: str = _value("specship[bot]", "Author name of Specship's commits.")
@@ -196,7 +233,8 @@ class Settings:
     __str__ = __repr__
 
 
-Kind = Literal["string", "integer", "number", "boolean", "array"]
+# "commands": one string (a command per line) or a list whose items are a command string or an argv list.
+Kind = Literal["string", "integer", "number", "boolean", "array", "commands"]
 
 
 @dataclass(frozen=True)
@@ -215,6 +253,7 @@ class Key:
     enum: tuple[str, ...] | None
     secret: bool
     input_only: bool
+    one_per_line: bool = False
 
 
 _KINDS: dict[str, Kind] = {
@@ -223,6 +262,7 @@ _KINDS: dict[str, Kind] = {
     "float": "number",
     "bool": "boolean",
     "tuple[str, ...]": "array",
+    "tuple[tuple[str, ...], ...]": "commands",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import shlex
 from typing import Any
 
 import yaml
@@ -18,7 +19,18 @@ _TYPE_WORDS = {
     "number": "a number",
     "boolean": "true or false",
     "array": "a list of strings",
+    "commands": "a command or a list of commands",
 }
+
+# Shell syntax in a command Specship splits into argv itself: without a shell it would reach the
+# program as literal arguments (`cd` is not even a program), which fails late and obscurely.
+_SHELL_TOKENS = frozenset({"&&", "||", "|", ";", "&", ">", ">>", "<", "2>", "2>&1", "<<"})
+_SHELL_BUILTINS = frozenset({"cd", "export", "source", ".", "set", "unset", "alias"})
+COMMANDS_FIX = (
+    "Give one command per item (or per line), e.g. ['uv sync --frozen', 'python -m alembic upgrade head']; "
+    "each runs as argv without a shell. To use a shell, say so: "
+    "['sh', '-c', 'cd backend && alembic upgrade head']."
+)
 
 
 def closest(name: str, allowed: list[str]) -> str:
@@ -50,6 +62,8 @@ def check_value(key: Key, value: Any, where: str) -> Any:
         if key.maximum is not None and number > key.maximum:
             raise wrong(f"is {value}, above the maximum {key.maximum:g}", "Lower it.")
         return number
+    if key.kind == "commands":
+        return check_commands(key, value, where)
     if key.kind == "array":
         if isinstance(value, str) or not isinstance(value, list | tuple):
             raise wrong(f"must be {expected}, not {value!r}", 'Write a YAML list, e.g. ["a", "b"].')
@@ -68,6 +82,50 @@ def check_value(key: Key, value: Any, where: str) -> Any:
     if key.pattern and not re.fullmatch(key.pattern, value):
         raise wrong(f"is {value!r}, which is not valid", f"It must match {key.pattern}.")
     return value
+
+
+def _shell_syntax(argv: list[str]) -> str | None:
+    for token in argv:
+        if token in _SHELL_TOKENS or token.startswith(("$(", "`")):
+            return token
+    return argv[0] if argv[0] in _SHELL_BUILTINS else None
+
+
+def check_commands(key: Key, value: Any, where: str) -> tuple[tuple[str, ...], ...]:
+    """A command string (one per line) or a list of commands (a string, or an explicit argv list)."""
+
+    def wrong(what: str, fix: str = COMMANDS_FIX) -> FatalError:
+        return FatalError(f"{where}: '{key.name}' {what}.", fix)
+
+    if isinstance(value, str):
+        items: list[Any] = [line for line in value.splitlines() if line.strip()]
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise wrong(f"must be {_TYPE_WORDS['commands']}, not {value!r}")
+    commands: list[tuple[str, ...]] = []
+    for number, item in enumerate(items, 1):
+        label = f"command {number}" if len(items) > 1 else "command"
+        if isinstance(item, list | tuple):
+            if not item or not all(isinstance(arg, str) for arg in item):
+                raise wrong(f"{label} must be a non-empty list of strings, not {item!r}")
+            argv = list(item)
+        elif isinstance(item, str):
+            try:
+                argv = shlex.split(item)
+            except ValueError as exc:
+                raise wrong(f"{label} {item!r} cannot be split into arguments: {exc}") from None
+            if not argv:
+                raise wrong(f"{label} is empty")
+            token = _shell_syntax(argv)
+            if token is not None:
+                raise wrong(f"{label} {item!r} uses shell syntax ({token!r}), but it runs without a shell")
+        else:
+            raise wrong(f"{label} must be a string or a list of strings, not {item!r}")
+        if any("\x00" in arg for arg in argv):
+            raise wrong(f"{label} contains a NUL byte")
+        commands.append(tuple(argv))
+    return tuple(commands)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -152,5 +210,7 @@ def parse_input(key: Key, raw: str) -> Any:
         except ValueError:
             return text
     if key.kind == "array":
-        return [item.strip() for item in re.split(r"[,\n]", text) if item.strip()]
+        # one_per_line: items may contain commas (a test-env value such as a CORS origin list)
+        separator = r"\n" if key.one_per_line else r"[,\n]"
+        return [item.strip() for item in re.split(separator, text) if item.strip()]
     return raw if key.secret else text

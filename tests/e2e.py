@@ -293,9 +293,16 @@ def log(result: subprocess.CompletedProcess[str]) -> str:
     return f"{result.stdout}{result.stderr}\nexit={result.returncode}"
 
 
+def is_write(request: RecordedRequest) -> bool:
+    """A mutating request (a GraphQL query such as `viewer` is a POST that only reads)."""
+    if request.path == "/graphql":
+        return str((request.json or {}).get("query", "")).lstrip().startswith("mutation")
+    return request.method in WRITE_METHODS
+
+
 def writes(github: GitHubEmulator) -> list[RecordedRequest]:
     """The mutating requests GitHub received (comments, PRs, labels, reactions ...)."""
-    return [r for r in github.requests if r.method in WRITE_METHODS]
+    return [r for r in github.requests if is_write(r)]
 
 
 def user_texts(anthropic: AnthropicEmulator) -> list[str]:

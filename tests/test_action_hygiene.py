@@ -22,9 +22,11 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.settings import KEYS
+from bot.settings import KEYS, load
 
 ROOT = Path(__file__).resolve().parent.parent
+SPECSHIP_CREDENTIAL_PREFIXES = ("ANTHROPIC_", "GITHUB_", "GH_", "INPUT_")
+SETUP_PYTHON = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065"
 ACTION = ROOT / "action.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 README = ROOT / "README.md"
@@ -37,7 +39,7 @@ SHIPPED_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml")) + so
 )
 
 ZIZMOR_EXIT_HIGH = 14  # findings, the worst of them high severity
-ALLOWED_WRITE_SCOPES = frozenset({"contents", "pull-requests", "issues"})
+ALLOWED_WRITE_SCOPES = frozenset({"contents", "pull-requests", "issues", "checks"})
 # The release workflow also pushes the image and attests it (and nothing else may).
 RELEASE_WRITE_SCOPES = ALLOWED_WRITE_SCOPES | {"packages", "id-token", "attestations"}
 COMMENT_EVENTS = frozenset({"issue_comment", "pull_request_review", "pull_request_review_comment"})
@@ -176,7 +178,13 @@ def check_workflow(doc: dict[Any, Any], writable: frozenset[str] = ALLOWED_WRITE
             if "${{" in run:
                 found.append(f"run-expression: {where} interpolates an expression; use env:")
             for name, value in (step.get("env") or {}).items():
-                if "secrets." in str(value):
+                # Specship's step may carry a project secret that test-env names (a database
+                # password): Specship masks it and passes only that name to the sandbox. Its own
+                # credentials still go only through `with:`.
+                project_secret = str(uses or "").startswith("specship/specship@") and not str(
+                    name
+                ).upper().startswith(SPECSHIP_CREDENTIAL_PREFIXES)
+                if "secrets." in str(value) and not project_secret:
                     found.append(f"secret-in-env: {where} passes {name} from secrets; use with:")
             if "secrets." in run:
                 found.append(f"secret-in-env: {where} reads a secret in run:")
@@ -470,6 +478,7 @@ def test_shipped_workflow_set() -> None:
         ".github/workflows/ci.yml",
         ".github/workflows/release.yml",
         "examples/workflows/specship-matrix.yml",
+        "examples/workflows/specship-postgres.yml",
         "examples/workflows/specship.yml",
     ]
 
@@ -522,6 +531,11 @@ def _add_step(step: dict[str, Any]) -> Mutation:
         _jobs(doc)[0]["steps"].append(step)
 
     return mutate
+
+
+def _specship_env(name: str, value: str) -> Mutation:
+    """A Specship step (pinned) whose env carries `name`."""
+    return _add_step({"uses": "specship/specship@" + "0" * 40, "env": {name: value}})
 
 
 def _set_top(key: str, value: Any) -> Mutation:
@@ -577,6 +591,14 @@ WORKFLOW_MUTATIONS: dict[str, tuple[str, Mutation]] = {
     "secret in env": (
         "secret-in-env",
         _add_step({"run": "true", "env": {"KEY": "${{ secrets.ANTHROPIC_API_KEY }}"}}),
+    ),
+    "specship credential in the specship step's env": (
+        "secret-in-env",
+        _specship_env("ANTHROPIC_API_KEY", "${{ secrets.ANTHROPIC_API_KEY }}"),
+    ),
+    "project secret in another step's env": (
+        "secret-in-env",
+        _add_step({"uses": SETUP_PYTHON, "env": {"POSTGRES_PASSWORD": "${{ secrets.POSTGRES_PASSWORD }}"}}),
     ),
 }
 COMMENT_MUTATIONS: dict[str, tuple[str, Mutation]] = {
@@ -779,6 +801,7 @@ def test_example_workflow_triggers_and_job() -> None:
         "contents": "write",
         "pull-requests": "write",
         "issues": "write",
+        "checks": "write",
     }
     assert job["timeout-minutes"] == 60
     assert job["concurrency"] == {
@@ -822,6 +845,27 @@ def test_matrix_example_fans_out_from_plan() -> None:
     assert run["env"] == {"SPECSHIP_JOB": "${{ toJSON(matrix) }}"}
     assert implement["strategy"]["fail-fast"] is False
     assert implement["concurrency"]["cancel-in-progress"] is False
+
+
+def test_postgres_example_is_the_example_plus_a_database_service() -> None:
+    """The `services: postgres` workflow of a PostgreSQL-backed project (issue 15), and its config."""
+    doc = load_yaml(ROOT / "examples" / "workflows" / "specship-postgres.yml")
+    base = load_yaml(EXAMPLE)
+    job = doc["jobs"]["specship"]
+    service = job.pop("services")["postgres"]
+    step = next(s for s in job["steps"] if s.get("id") == "specship")
+    assert step.pop("env") == {"POSTGRES_PASSWORD": "${{ secrets.POSTGRES_PASSWORD }}"}
+    assert doc == base, "apart from the service and the step's env, it is examples/workflows/specship.yml"
+    assert service["env"]["POSTGRES_PASSWORD"] == "${{ secrets.POSTGRES_PASSWORD }}"
+    assert "--health-cmd" in service["options"]
+    config = load(
+        {}, file_text=(ROOT / "examples/full-stack-fastapi-template/.github/specship.yml").read_text()
+    )
+    literals = dict(item.split("=", 1) for item in config.test_env if "=" in item)
+    assert literals["POSTGRES_SERVER"] == "postgres"  # the service's label on the job's network
+    assert literals["POSTGRES_USER"] == service["env"]["POSTGRES_USER"]
+    assert literals["POSTGRES_DB"] == service["env"]["POSTGRES_DB"]
+    assert "POSTGRES_PASSWORD" in config.test_env  # by name, from the step's env
 
 
 def test_ci_workflow_runs_lint_and_test() -> None:

@@ -195,6 +195,9 @@ def test_configuration_reference_matches_settings() -> None:
         "max-turns: 3\n",
         "public-routes: ['GET /health', '/docs*']\ndraft: false\n",
         "labels: [specship, ai]\nchecklists: refuse\n",
+        "setup-command: 'pip install -r requirements.txt'\n",
+        "setup-command: ['uv sync --frozen', [sh, -c, 'cd backend && alembic upgrade head']]\n",
+        "test-env: ['POSTGRES_SERVER=localhost', POSTGRES_PASSWORD, 'CORS=http://a,http://b']\n",
     ],
 )
 def test_schema_and_loader_agree_on_valid_files(text: str) -> None:
@@ -205,7 +208,18 @@ def test_schema_and_loader_agree_on_valid_files(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["max-turn: 3\n", "draft: 'yes'\n", "max-turns: 0\n", "provider: azure\n", "labels: x\n"],
+    [
+        "max-turn: 3\n",
+        "draft: 'yes'\n",
+        "max-turns: 0\n",
+        "provider: azure\n",
+        "labels: x\n",
+        "setup-command: 3\n",
+        "setup-command: [[]]\n",
+        "setup-command: [[pip, 3]]\n",
+        "test-env: ['9LIVES=1']\n",
+        "test-env: 'A=1'\n",
+    ],
 )
 def test_schema_and_loader_agree_on_invalid_files(text: str) -> None:
     schema = json.loads(schema_text())
@@ -218,4 +232,33 @@ def test_schema_and_loader_agree_on_invalid_files(text: str) -> None:
 def test_every_key_has_a_description_and_a_known_kind() -> None:
     for key in settings.KEYS.values():
         assert key.description.endswith("."), key.name
-        assert key.kind in ("string", "integer", "number", "boolean", "array")
+        assert key.kind in ("string", "integer", "number", "boolean", "array", "commands")
+
+
+def test_setup_command_forms_all_become_argv_lists() -> None:
+    one = load({}, file_text='setup-command: "pip install -r requirements.txt"\n').setup_command
+    assert one == (("pip", "install", "-r", "requirements.txt"),)
+    listed = load({}, file_text="setup-command: ['uv sync --frozen', [sh, -c, 'a && b']]\n").setup_command
+    assert listed == (("uv", "sync", "--frozen"), ("sh", "-c", "a && b"))  # an argv list is taken literally
+    text = "uv sync --frozen\n\npython -m alembic upgrade head\n"
+    lines = load({"INPUT_SETUP-COMMAND": text}).setup_command
+    assert lines == (("uv", "sync", "--frozen"), ("python", "-m", "alembic", "upgrade", "head"))
+    assert load({}, file_text='setup-command: ""\n').setup_command == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "token"),
+    [("'pip install . > log'", ">"), ("'source venv/bin/activate'", "source"), ("'echo $(id)'", "$(id)")],
+)
+def test_shell_syntax_in_a_command_string_is_refused_with_the_explicit_form(value: str, token: str) -> None:
+    with pytest.raises(FatalError) as error:
+        load({}, file_text=f"setup-command: {value}\n")
+    assert f"uses shell syntax ({token!r})" in error.value.cause
+    assert "['sh', '-c'," in error.value.fix
+
+
+def test_test_env_inputs_split_on_lines_only() -> None:
+    env = {"INPUT_TEST-ENV": "CORS=http://a,http://b\nPOSTGRES_PASSWORD\n"}
+    assert load(env).test_env == ("CORS=http://a,http://b", "POSTGRES_PASSWORD")
+    with pytest.raises(FatalError, match="has an invalid item"):
+        load({}, file_text="test-env: ['1ABC=x']\n")

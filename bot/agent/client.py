@@ -1,14 +1,17 @@
-"""The only `anthropic` user: the client (API, gateway, Bedrock, Vertex), cache breakpoints, retries."""
+"""The only `anthropic` user: calls to Claude (API, Bedrock, Vertex), cache breakpoints, retries, billing."""
 
 from __future__ import annotations
 
 import copy
+import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.agent.ledger import Usage
-from bot.agent.model import ModelResponse
+from bot.agent.model import CallFailed, ModelResponse
+from bot.agent.providers import Endpoint, endpoint
 from bot.exceptions import FatalError
 
 # The SDK refuses non-streaming calls that could take over 10 minutes: 128k tokens take ~1 h.
@@ -19,6 +22,10 @@ RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
 
 MAX_ATTEMPTS = 3  # one try and two retries, like the SDK default
+
+
+# Content block fields a later request may send back; thinking blocks keep their signature.
+BLOCK_FIELDS = ("type", "text", "id", "name", "input", "thinking", "signature", "data")
 
 
 def with_cache_breakpoints(
@@ -70,6 +77,8 @@ def describe_api_error(exc: BaseException) -> str:
         error = body.get("error")
         if isinstance(error, Mapping):
             message = str(error.get("message", ""))[:300]
+        elif isinstance(body.get("message"), str):  # Bedrock's and Google's error bodies
+            message = str(body["message"])[:300]
     request_id = getattr(exc, "request_id", None) or "none"
     prefix = f"{status} " if status else ""
     return f"{prefix}{kind}: {message or type(exc).__name__} (request-id {request_id})"
@@ -90,17 +99,11 @@ _FIXES = {
 RETRY_HINT = "comment '/specship retry'"
 
 
-_PROVIDER_FIXES = {
-    "bedrock": "Configure AWS credentials and AWS_REGION (e.g. aws-actions/configure-aws-credentials).",
-    "vertex": "Set CLOUD_ML_REGION and ANTHROPIC_VERTEX_PROJECT_ID (see google-github-actions/auth).",
-}
-
-
 _STREAM_ERROR_STATUS = {"overloaded_error": 529, "api_error": 500, "rate_limit_error": 429}
 
 
 class AnthropicModel:
-    """Claude through the anthropic SDK, with our own retry policy and a deadline."""
+    """Claude through the anthropic SDK, with our own retry policy, a deadline and billed failures."""
 
     def __init__(
         self,
@@ -114,14 +117,24 @@ class AnthropicModel:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         client: Any = None,
+        env: Mapping[str, str] | None = None,
+        thinking: Mapping[str, Any] | None = None,
+        family: str | None = None,
         retry_hint: str = RETRY_HINT,
     ) -> None:
         self.name = model
+        self.provider = provider
+        self.family = family
         self.retry_hint = retry_hint
+        self.thinking = dict(thinking) if thinking else None
         self._sleep = sleep
         self._clock = clock
         self.deadline = deadline
-        self._client = client if client is not None else _make_client(provider, api_key, base_url, timeout_s)
+        self.endpoint = (
+            Endpoint(client, {}, has_models_api=True)
+            if client is not None
+            else endpoint(provider, model, api_key=api_key, base_url=base_url, env=env, timeout_s=timeout_s)
+        )
 
     def complete(
         self,
@@ -135,53 +148,113 @@ class AnthropicModel:
         import httpx2
 
         system_blocks, tools, messages = with_cache_breakpoints(system, tools, messages)
-        request = {
+        request: dict[str, Any] = {
             "model": self.name,
             "max_tokens": max_tokens,
             "system": system_blocks,
             "tools": tools,
             "messages": messages,
         }
+        if self.thinking:
+            request["thinking"] = self.thinking
+        if self.endpoint.extra_body:
+            request["extra_body"] = dict(self.endpoint.extra_body)
+        billed: list[Usage] = []
         for attempt in range(1, MAX_ATTEMPTS + 1):
             started = self._clock()
             try:
-                if needs_streaming(max_tokens):
-                    with self._client.messages.stream(**request) as stream:
-                        message = stream.get_final_message()
-                else:
-                    message = self._client.messages.create(**request)
-                return _to_response(message, self._clock() - started)
+                message = self._send(request, max_tokens, billed)
+                return _to_response(message, self._clock() - started, tuple(billed))
             except anthropic.APIStatusError as exc:
                 status = exc.status_code
                 if status == 200:  # an SSE `error` event after the stream began
                     status = _STREAM_ERROR_STATUS.get(str(getattr(exc, "type", "")), 500)
                 if status not in RETRYABLE_STATUS or attempt == MAX_ATTEMPTS:
-                    raise self._fatal(exc, status) from None
-                self._wait(_retry_after(exc) or _backoff(attempt), exc)
+                    raise self._fatal(exc, status, billed) from None
+                self._wait(_retry_after(exc) or _backoff(attempt), exc, billed)
             except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
                 # Covers timeouts and streams cut mid-answer: nothing of the partial answer is used.
                 if attempt == MAX_ATTEMPTS:
-                    raise FatalError(
+                    raise CallFailed(
                         f"Could not reach the model API after {attempt} attempts ({type(exc).__name__}).",
                         f"Check ANTHROPIC_BASE_URL / network egress and re-run ({self.retry_hint}).",
+                        tuple(billed),
                     ) from None
-                self._wait(_backoff(attempt), exc)
+                self._wait(_backoff(attempt), exc, billed)
+            except self.endpoint.auth_errors as exc:
+                raise CallFailed(
+                    f"Could not authenticate to {self.provider}: {str(exc)[:300]}",
+                    "Check the cloud credentials the workflow passes (docs/configuration.md#providers).",
+                    tuple(billed),
+                ) from None
         raise AssertionError("unreachable")
 
-    def _wait(self, seconds: float, exc: BaseException) -> None:
+    def _send(self, request: dict[str, Any], max_tokens: int, billed: list[Usage]) -> Any:
+        """One HTTP attempt; a stream that breaks after message_start was billed, so it is noted."""
+        client = self.endpoint.client
+        if not needs_streaming(max_tokens):
+            return client.messages.create(**request)
+        with client.messages.stream(**request) as stream:
+            try:
+                return stream.get_final_message()
+            except BaseException:
+                usage = _partial_usage(stream)
+                if usage is not None:
+                    billed.append(usage)
+                raise
+
+    def model_info(self) -> dict[str, Any] | None:
+        """The Models API's record of this model, or None where the provider has no Models API.
+
+        Raises anthropic.NotFoundError for an id the API does not know (retired or misspelt).
+        """
+        if not self.endpoint.has_models_api:
+            return None
+        info = self.endpoint.client.models.retrieve(self.name)
+        return dict(info.model_dump(mode="json", exclude_none=True))
+
+    def available_models(self) -> list[str]:
+        """Every model id the key can still use (the Models API, all pages; retired ones left out)."""
+        if not self.endpoint.has_models_api:
+            return []
+        listed = self.endpoint.client.models.list(limit=1000)
+        return [str(m.id) for m in listed if getattr(m, "lifecycle", "active") != "retired"]
+
+    def _wait(self, seconds: float, exc: BaseException, billed: list[Usage]) -> None:
         if self.deadline is not None and self._clock() + seconds > self.deadline:
-            raise FatalError(
+            raise CallFailed(
                 f"The model API asked to wait {seconds:.0f} s ({describe_api_error(exc)}), "
                 "longer than the run has left.",
                 f"Re-run later ({self.retry_hint}) or raise timeout-minutes.",
+                tuple(billed),
             )
         self._sleep(seconds)
 
-    def _fatal(self, exc: BaseException, status: int) -> FatalError:
+    def _fatal(self, exc: BaseException, status: int, billed: list[Usage]) -> CallFailed:
         what = describe_api_error(exc)
         if status == 529:
-            return FatalError(f"Anthropic overloaded: {what}.", _FIXES[529].format(retry=self.retry_hint))
-        return FatalError(f"The model API refused the request: {what}.", _FIXES.get(status, _FIXES[400]))
+            return CallFailed(f"Anthropic overloaded: {what}.", _FIXES[529].format(retry=self.retry_hint), tuple(billed))
+        return CallFailed(
+            f"The model API refused the request: {what}.", _FIXES.get(status, _FIXES[400]), tuple(billed)
+        )
+
+
+def _partial_usage(stream: Any) -> Usage | None:
+    """What a broken stream was billed for: message_start's input usage, output as far as it got."""
+    try:
+        snapshot = stream.current_message_snapshot
+    except AssertionError:  # nothing arrived: the request was not billed
+        return None
+    data = snapshot.model_dump(mode="json", exclude_none=True)
+    usage = data.get("usage") or {}
+    produced = json.dumps(data.get("content") or [])
+    output = max(int(usage.get("output_tokens") or 0), math.ceil(len(produced) / 4))
+    return Usage(
+        int(usage.get("input_tokens") or 0),
+        output,
+        int(usage.get("cache_creation_input_tokens") or 0),
+        int(usage.get("cache_read_input_tokens") or 0),
+    )
 
 
 def _retry_after(exc: Any) -> float | None:
@@ -197,17 +270,10 @@ def _backoff(attempt: int) -> float:
     return float(min(0.5 * 2 ** (attempt - 1), 8.0))
 
 
-def _to_response(message: Any, seconds: float) -> ModelResponse:
+def _to_response(message: Any, seconds: float, billed: tuple[Usage, ...]) -> ModelResponse:
     data = message.model_dump(mode="json", exclude_none=True)
     usage = data.get("usage") or {}
-    content = [
-        {
-            k: v
-            for k, v in block.items()
-            if k in ("type", "text", "id", "name", "input", "thinking", "signature", "data")
-        }
-        for block in data.get("content", [])
-    ]
+    content = [{k: v for k, v in block.items() if k in BLOCK_FIELDS} for block in data.get("content", [])]
     return ModelResponse(
         content=content,
         stop_reason=str(data.get("stop_reason") or "end_turn"),
@@ -218,28 +284,5 @@ def _to_response(message: Any, seconds: float) -> ModelResponse:
             int(usage.get("cache_read_input_tokens") or 0),
         ),
         request_id=str(getattr(message, "_request_id", "") or ""),
+        failed_attempts=billed,
     )
-
-
-def _make_client(provider: str, api_key: str, base_url: str | None, timeout_s: float) -> Any:
-    """Build the SDK client with its own retries off: Specship's policy above owns retrying."""
-    import anthropic
-
-    if provider in ("bedrock", "vertex"):
-        try:
-            if provider == "bedrock":
-                return anthropic.AnthropicBedrock(max_retries=0, timeout=timeout_s)
-            return anthropic.AnthropicVertex(max_retries=0, timeout=timeout_s)
-        except (ValueError, ImportError, anthropic.AnthropicError) as exc:
-            raise FatalError(
-                f"Could not set up the {provider} client: {exc}",
-                _PROVIDER_FIXES[provider],
-            ) from None
-    if not api_key:
-        raise FatalError(
-            "No Anthropic API key: ANTHROPIC_API_KEY / the anthropic-api-key input is empty. "
-            "In fork or Dependabot runs GitHub withholds secrets (secrets unavailable).",
-            "Pass anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }} in the workflow, "
-            "or set provider to bedrock or vertex.",
-        )
-    return anthropic.Anthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout_s)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,7 +11,7 @@ from typing import Any
 
 from bot.agent import prompts
 from bot.agent.ledger import Ledger
-from bot.agent.model import Model
+from bot.agent.model import CallFailed, Model, ModelResponse
 from bot.agent.tools import Toolbox, ToolResult
 from bot.agent.transcript import Transcript
 from bot.exceptions import (
@@ -25,9 +27,17 @@ END_TURN_NUDGE = (
     "You ended your turn without a tool call. Continue the work with the tools, then call "
     "submit_report (or ask_clarification if the spec is ambiguous)."
 )
+EMPTY_REPLY_NUDGE = (
+    "Your last answer was empty. Continue the work with the tools, then call submit_report "
+    "(or ask_clarification if the spec is ambiguous)."
+)
 MAX_TRUNCATIONS = 3
 MAX_NUDGES = 2
+MAX_EMPTY_REPLIES = 1  # nudged once; a second empty answer ends the run cleanly
 WRAP_UP_AT = 0.8
+# Characters per token when Specship estimates a prompt itself: fewer than the usual 4 on purpose,
+# so the worst case of a call is not understated (newer tokenizers count ~30% more tokens).
+CHARS_PER_TOKEN = 3
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class Agent:
     _warned: bool = False
     _truncations: int = 0
     _nudges: int = 0
+    _empty_replies: int = 0
 
     def run(self, task: str) -> None:
         """Start the conversation; returns only by raising an AgentStop (or an error)."""
@@ -85,19 +96,17 @@ class Agent:
         while True:
             self._check_limits()
             if not self._paused:
-                user_blocks = user_blocks + self._wrap_up_notice()
+                user_blocks = with_notice(user_blocks, self._wrap_up_notice())
             if user_blocks:
-                self.messages.append({"role": "user", "content": user_blocks})
-            response = self.model.complete(
-                self.system, self.tools.definitions(), self.messages, self.limits.max_tokens
-            )
+                self._add_user(user_blocks)
+            self._check_budget()
+            response = self._complete()
             self.turns += 1
             call = self.ledger.record(response.usage, response.request_id)
-            if self._paused and self.messages[-1]["role"] == "assistant":
-                # A paused turn continues the same assistant message, so roles keep alternating.
-                self.messages[-1]["content"] = self.messages[-1]["content"] + response.content
-            else:
-                self.messages.append({"role": "assistant", "content": response.content})
+            if response.stop_reason == "end_turn" and not sendable(response.content):
+                user_blocks = self._empty_reply(response, call.cost_usd)
+                continue
+            self._store(response.content)
             self._paused = response.stop_reason == "pause_turn"
             self.transcript.write(
                 "assistant",
@@ -109,6 +118,71 @@ class Agent:
                 },
             )
             user_blocks = self._handle(response.stop_reason, response.content)
+
+    def _complete(self) -> ModelResponse:
+        """One model call; attempts the API billed without an answer go into the ledger too."""
+        try:
+            response = self.model.complete(
+                self.system, self.tools.definitions(), self.messages, self.limits.max_tokens
+            )
+        except CallFailed as exc:
+            for usage in exc.billed:
+                self.ledger.record(usage, failed=True)
+            raise
+        for usage in response.failed_attempts:
+            self.ledger.record(usage, failed=True)
+        return response
+
+    def _store(self, content: list[dict[str, Any]]) -> None:
+        """Keep the answer as sent back next time: thinking blocks unchanged, blank text dropped.
+
+        Blank text blocks are the only edit: the API refuses them in a request. An answer with
+        nothing left is not stored at all (the last user turn then grows by the next blocks).
+        """
+        kept = [block for block in content if not blank(block)]
+        if not kept:
+            return
+        if self._paused and self.messages[-1]["role"] == "assistant":
+            # A paused turn continues the same assistant message, so roles keep alternating.
+            self.messages[-1]["content"] = self.messages[-1]["content"] + kept
+        else:
+            self.messages.append({"role": "assistant", "content": kept})
+
+    def _add_user(self, blocks: list[dict[str, Any]]) -> None:
+        """A new user turn; after an answer that was not stored, the last user turn grows instead."""
+        if self.messages and self.messages[-1]["role"] == "user":
+            self.messages[-1]["content"] = self.messages[-1]["content"] + blocks
+        else:
+            self.messages.append({"role": "user", "content": blocks})
+
+    def _empty_reply(self, response: ModelResponse, cost: float) -> list[dict[str, Any]]:
+        """An empty end_turn is never stored (the next request would be a 400): nudge once, then stop."""
+        self.transcript.write(
+            "assistant",
+            {
+                "turn": self.turns,
+                "stop_reason": response.stop_reason,
+                "content": response.content,
+                "empty": True,
+                "usage": vars(response.usage) | {"cost_usd": round(cost, 6)},
+            },
+        )
+        self._empty_replies += 1
+        if self._empty_replies > MAX_EMPTY_REPLIES:
+            raise LimitReached("the model answered with an empty message twice")
+        return [{"type": "text", "text": EMPTY_REPLY_NUDGE}]
+
+    def _check_budget(self) -> None:
+        """Stop before a call whose worst case (prompt estimate + max_tokens) would pass max-cost-usd."""
+        chars = len(self.system) + len(json.dumps(self.tools.definitions())) + len(json.dumps(self.messages))
+        prompt = math.ceil(chars / CHARS_PER_TOKEN)
+        worst = self.ledger.price.worst_case(prompt, self.limits.max_tokens)
+        spent = self.ledger.cost_usd
+        if spent + worst > self.limits.max_cost_usd:
+            raise LimitReached(
+                f"cost limit: the next call could cost up to ${worst:.2f} and ${spent:.2f} of "
+                f"${self.limits.max_cost_usd:.2f} is spent"
+            )
 
     def _handle(self, stop_reason: str, content: list[dict[str, Any]]) -> list[dict[str, Any]]:
         tool_uses = [block for block in content if block.get("type") == "tool_use"]
@@ -201,3 +275,30 @@ class Agent:
                 )
                 return [{"type": "text", "text": text}]
         return []
+
+
+def sendable(content: list[dict[str, Any]]) -> bool:
+    """Whether an answer can be stored: a tool call, a thinking block or text that is not blank."""
+    return any(not blank(block) for block in content)
+
+
+def blank(block: dict[str, Any]) -> bool:
+    """A text block with nothing but whitespace: the API refuses it in a request."""
+    return block.get("type") == "text" and not str(block.get("text", "")).strip()
+
+
+def with_notice(blocks: list[dict[str, Any]], notice: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add a harness notice where it does not invite an empty reply: inside the last tool_result.
+
+    Text placed after tool_result blocks teaches the model to wait for the user and answer with an
+    empty end_turn (Anthropic's stop-reason guide); a notice on a plain text turn is just more text.
+    """
+    if not notice:
+        return blocks
+    if not blocks or blocks[-1].get("type") != "tool_result" or blocks[-1].get("content") is None:
+        return blocks + notice
+    last = dict(blocks[-1])
+    content = last.get("content", "")
+    items = [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
+    last["content"] = [item for item in items if item.get("text") != ""] + notice
+    return [*blocks[:-1], last]

@@ -25,7 +25,16 @@ FAULT_KINDS: Final[tuple[str, ...]] = ("status", "drop", "drop_mid_stream", "sse
 # stop reasons under which an assistant turn may carry tool_use blocks
 TOOL_STOPS: Final = ("tool_use", "max_tokens", "model_context_window_exceeded")
 TOP_KEYS: Final = ("model", "turns")
-TURN_KEYS: Final = ("text", "tool_calls", "stop_reason", "expect", "fault", "usage")
+TURN_KEYS: Final = (
+    "text",
+    "thinking",
+    "redacted_thinking",
+    "tool_calls",
+    "stop_reason",
+    "expect",
+    "fault",
+    "usage",
+)
 CALL_KEYS: Final = ("name", "input")
 EXPECT_KEYS: Final = ("tool_results", "contains")
 FAULT_KEYS: Final = (
@@ -105,12 +114,18 @@ class Usage:
 
 @dataclass(frozen=True)
 class Turn:
-    """One assistant response; `number` is 1-based and `line` is its line in the file."""
+    """One assistant response; `number` is 1-based and `line` is its line in the file.
+
+    `thinking` (text, possibly empty as with display omitted) and `redacted_thinking` are emitted
+    as signed thinking blocks before the text, when thinking is on for the request.
+    """
 
     number: int
     line: int
     stop_reason: StopReason
     text: str | None = None
+    thinking: str | None = None
+    redacted_thinking: bool = False
     tool_calls: tuple[ToolCall, ...] = ()
     expect: Expect | None = None
     fault: Fault | None = None

@@ -27,9 +27,14 @@ def id_factory(prefix: str = "toolu_", seed: str = "specship") -> IdFactory:
     return make
 
 
-def to_content_blocks(turn: Turn, ids: IdFactory) -> list[dict[str, Any]]:
-    """The assistant content blocks of a turn, as the Messages API returns them."""
-    blocks: list[dict[str, Any]] = []
+def to_content_blocks(
+    turn: Turn, ids: IdFactory, thinking: Sequence[Mapping[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """The assistant content blocks of a turn, as the Messages API returns them.
+
+    `thinking` are the signed thinking blocks the caller made for the turn; they come first.
+    """
+    blocks: list[dict[str, Any]] = [dict(block) for block in thinking]
     if turn.text is not None:
         blocks.append({"type": "text", "text": turn.text})
     for call in turn.tool_calls:
@@ -41,6 +46,18 @@ def to_content_blocks(turn: Turn, ids: IdFactory) -> list[dict[str, Any]]:
                 "input": json.loads(json.dumps(call.input)),
             }
         )
+    return blocks
+
+
+def scripted_thinking(turn: Turn) -> list[dict[str, Any]]:
+    """Thinking blocks for an in-process replay: a stable stand-in signature, nothing to verify it."""
+    blocks: list[dict[str, Any]] = []
+    if turn.thinking is not None:
+        digest = hashlib.sha256(f"{turn.number}:{turn.thinking}".encode()).hexdigest()
+        blocks.append({"type": "thinking", "thinking": turn.thinking, "signature": f"scripted-{digest}"})
+    if turn.redacted_thinking:
+        digest = hashlib.sha256(f"{turn.number}:redacted".encode()).hexdigest()
+        blocks.append({"type": "redacted_thinking", "data": f"scripted-{digest}"})
     return blocks
 
 

@@ -135,6 +135,13 @@ class ScenarioDoc:
         where = f"turn {number}"
         keys = self.mapping(node, where, TURN_KEYS)
         text = self.string(keys["text"], f"{where}: 'text'") if "text" in keys else None
+        thinking = None
+        if "thinking" in keys:  # may be empty: models that omit thinking text still sign the block
+            thinking = cast(str, self.value(keys["thinking"], f"{where}: 'thinking'", (str,), "a string"))
+        redacted = False
+        if "redacted_thinking" in keys:
+            where_r = f"{where}: 'redacted_thinking'"
+            redacted = bool(self.value(keys["redacted_thinking"], where_r, (bool,), "true or false"))
         calls: tuple[ToolCall, ...] = ()
         if "tool_calls" in keys:
             calls_node = keys["tool_calls"]
@@ -163,6 +170,8 @@ class ScenarioDoc:
             line=node.start_mark.line + 1,
             stop_reason=cast(StopReason, stop),
             text=text,
+            thinking=thinking,
+            redacted_thinking=redacted,
             tool_calls=calls,
             expect=self.expect(keys["expect"], where) if "expect" in keys else None,
             fault=self.fault(keys["fault"], where) if "fault" in keys else None,

@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.agent.catalogue import catalogue
 from bot.agent.ledger import Usage
 from bot.agent.model import ModelResponse
 from bot.agent.scenario import Scenario
-from bot.agent.scenario_play import check_expect, estimate_tokens, id_factory, to_content_blocks
+from bot.agent.scenario_play import (
+    check_expect,
+    estimate_tokens,
+    id_factory,
+    scripted_thinking,
+    to_content_blocks,
+)
 from bot.exceptions import FatalError
 
 
@@ -20,7 +27,8 @@ class ScriptedModel:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.name = f"scripted:{scenario.model or 'claude-sonnet-4-6'}"
+        self.name = f"scripted:{scenario.model or catalogue().default}"
+        self.family: str | None = None
         self.index = 0
         self._ids = id_factory(seed=scenario.source)
         self._cached = 0
@@ -48,7 +56,7 @@ class ScriptedModel:
                     f"Specship did not send: {'; '.join(problems)}.",
                     "Update the scenario to match the harness, or fix the regression.",
                 )
-        content = to_content_blocks(turn, self._ids)
+        content = to_content_blocks(turn, self._ids, scripted_thinking(turn))
         total = estimate_tokens(system) + estimate_tokens(tools) + estimate_tokens(messages)
         cache_read = min(self._cached, total)
         usage = Usage(

@@ -37,6 +37,13 @@ SUBMIT_SCHEMA: dict[str, Any] = {
                 "required": ["path", "purpose"],
             },
         },
+        "code_notes": {
+            "type": "string",
+            "description": (
+                "Two or three sentences on how the change fits the existing code, citing the code it "
+                "builds on as `cite start:end:path` (lines at the base commit; each is checked)."
+            ),
+        },
         "security_measures": _STR_LIST,
         "error_handling": {
             "type": "array",

@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot import actions, git
+from bot import actions, git, sandbox
 from bot.cli.common import existing_dir, load_settings
 from bot.exceptions import FatalError
 from bot.gates import GateContext, GateResult
 from bot.gates.run import run_all
+from bot.pipeline.layout import resolve_app_directory
 from bot.speckit.api import catalog
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -117,12 +118,13 @@ def main(args: argparse.Namespace) -> int:
     repo = existing_dir(Path(args.repo))
     if not git.is_repo(repo):
         raise FatalError(f"{repo} is not a git repository.", "Run check inside a checkout.")
-    settings = load_settings(repo)
+    settings = resolve_app_directory(repo, load_settings(repo))
     feature = None
     if args.feature:  # the one definition of a feature: unknown ones are refused with the known ones
         feature = catalog(repo, None, settings.specs_dir).locate(args.feature, settings.branch_prefix).name
-    ctx = GateContext(repo, resolve_base(repo, args.base), settings, feature)
-    results = run_all(ctx)
+    with sandbox.project_environment(repo, settings) as project:
+        base = resolve_base(repo, args.base)
+        results = run_all(GateContext(repo, base, settings, feature, project.python, project.env))
     rt = actions.runtime()
     if args.format == "json":
         print(json.dumps(to_json(results), indent=2))

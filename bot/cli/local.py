@@ -14,6 +14,7 @@ from bot.cli.confirm import warn_then_wait
 from bot.cli.progress import TerminalProgress
 from bot.exceptions import FatalError
 from bot.git import Identity, PushPolicy, Workdir
+from bot.pipeline.layout import resolve_app_directory
 from bot.pipeline.outcome import Outcome
 from bot.pipeline.prompt import feature_prompt, load_ready_feature
 from bot.pipeline.session import FeatureRun
@@ -84,7 +85,7 @@ def run_local(
     if not git.is_repo(repo):
         raise FatalError(f"{repo} is not a git repository.", "Run `git init` and commit the specs first.")
     env = dict(os.environ)
-    settings = load_settings(repo, env)
+    settings = resolve_app_directory(repo, load_settings(repo, env))
     base = git.rev_parse(repo, base_rev or "HEAD")
     if base is None:
         raise FatalError(

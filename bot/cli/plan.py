@@ -38,4 +38,6 @@ def main(args: argparse.Namespace) -> int:
     rt.output("job-count", str(len(result.jobs)))
     if result.ignored:
         rt.info(f"ignored: {result.ignored}")
+    if result.refused:
+        rt.info(f"refused: {result.refused}")
     return 0

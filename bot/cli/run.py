@@ -14,9 +14,12 @@ from bot import actions, git, sandbox
 from bot.agent.model import Model
 from bot.cli.common import load_settings, read_trigger
 from bot.exceptions import FatalError
+from bot.github.retry import GitHubApiError
+from bot.pipeline import catchup
 from bot.pipeline.commands import handle
 from bot.pipeline.context import JobResult, RunEnv, Target
 from bot.pipeline.github import close_tracker, implement
+from bot.pipeline.layout import resolve_app_directory
 from bot.pipeline.outcome import Request
 from bot.report.tracking import Tracker
 from bot.settings import Settings
@@ -137,7 +140,8 @@ def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
         # a matrix job keeps only its own feature before the (costly) spec comparison
         planned = Plan(_selected(planned.jobs, env), planned.ignored, planned.notes)
     planned, deltas = refine_push(workspace, trigger, planned)
-    if isinstance(trigger, Ignored) or not planned.jobs:
+    # A refused plan (a bot's label) has no job, but run still says so on the issue (authorize).
+    if isinstance(trigger, Ignored) or (not planned.jobs and planned.refused is None):
         rt.info(f"ignored: {planned.ignored or 'nothing to do'}")
         rt.output("conclusion", "ignored")
         return 0
@@ -182,7 +186,7 @@ def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
         rt.summary(f"## Specship\n\nRefused: {decision.reason}; nothing was run.\n")
         return 0
     run = RunEnv(
-        settings=settings,
+        settings=resolve_app_directory(workspace, settings),
         host=host,
         rt=rt,
         workspace=workspace,
@@ -195,18 +199,53 @@ def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
         started=started,
         transcripts=Path(env.get("RUNNER_TEMP") or workspace.parent) / "specship",
     )
-    results = []
-    for job in jobs:
-        try:
-            results.append(_run_job(run, trigger, job, deltas.get(job.feature or "", "")))
-        except FatalError as exc:
-            if len(jobs) == 1:
-                raise
-            # One feature of a push that cannot be implemented must not block the others.
-            rt.fail(exc.cause, exc.fix)
-            results.append(JobResult("failure", job.branch))
+    if isinstance(trigger, SpecsPushed) and not env.get("SPECSHIP_JOB", "").strip():
+        jobs = _with_catch_up(run, trigger, jobs, deltas)
+    if not jobs:
+        rt.output("conclusion", "ignored")
+        return 0
+    results = _run_jobs(run, trigger, jobs, deltas)
     _report(rt, jobs, results, started)
     return max(r.exit_code for r in results)
+
+
+def _run_jobs(
+    run: RunEnv, trigger: Trigger, jobs: tuple[Job, ...], deltas: dict[str, str]
+) -> list[JobResult]:
+    """Every job in order; a push run then leaves its record for the next one's catch-up."""
+    results: list[JobResult] = []
+    try:
+        for job in jobs:
+            try:
+                results.append(_run_job(run, trigger, job, deltas.get(job.feature or "", "")))
+            except FatalError as exc:
+                if len(jobs) == 1:
+                    raise
+                # One feature of a push that cannot be implemented must not block the others.
+                run.rt.fail(exc.cause, exc.fix)
+                results.append(JobResult("failure", job.branch))
+    except Exception:
+        if isinstance(trigger, SpecsPushed):
+            catchup.record(run, trigger, jobs, results)  # it ran, and failed: no catch-up for it
+        raise
+    if isinstance(trigger, SpecsPushed):
+        catchup.record(run, trigger, jobs, results)
+    return results
+
+
+def _with_catch_up(
+    run: RunEnv, trigger: SpecsPushed, jobs: tuple[Job, ...], deltas: dict[str, str]
+) -> tuple[Job, ...]:
+    """The push's jobs plus those of pushes whose run GitHub dropped (pipeline.catchup)."""
+    try:
+        found = catchup.find(run, trigger, [j.feature for j in jobs if j.feature])
+    except GitHubApiError as exc:
+        run.rt.annotate("warning", f"Could not look for features a dropped run left: {exc.cause}")
+        return jobs
+    for note in found.notes:
+        run.rt.info(f"catch-up: {note}")
+    deltas.update(found.deltas)
+    return (*jobs, *found.jobs)
 
 
 def _run_job(run: RunEnv, trigger: Trigger, job: Job, delta: str = "") -> JobResult:
@@ -234,6 +273,8 @@ def _run_job(run: RunEnv, trigger: Trigger, job: Job, delta: str = "") -> JobRes
     tracker = Tracker(run.host, number, key, f"`{job.feature}`", run.run_url)
     tracker.load()  # keep what earlier runs recorded on this comment (handled commands, questions)
     requester = getattr(trigger, "actor", None) or getattr(trigger, "pusher", None)
+    if job.change == catchup.CATCH_UP:
+        requester = None  # the pusher of this push did not ask for another push's feature
     target = Target(
         job.feature,
         job.branch or run.settings.branch_prefix + job.feature,

@@ -36,7 +36,7 @@ a copy) as the file's first line.
 def _default(key: Key) -> str:
     if key.secret:
         return "—"
-    if key.kind == "array":
+    if key.kind in ("array", "commands"):
         return "`[]`" if not key.default else f"`{list(key.default)}`"
     if key.kind == "boolean":
         return f"`{str(key.default).lower()}`"
@@ -62,7 +62,7 @@ def markdown_reference() -> str:
     lines = [REFERENCE_HEADER.format(precedence=precedence, config_file=CONFIG_FILE)]
     for key in KEYS.values():
         where = "input only" if key.input_only else "file or input"
-        kind = "list of strings" if key.kind == "array" else key.kind
+        kind = {"array": "list of strings", "commands": "command or list of commands"}.get(key.kind, key.kind)
         description = key.description + _constraints(key)
         lines.append(f"| `{key.name}` | {kind} | {_default(key)} | {where} | {description} |\n")
     lines.append(
@@ -70,6 +70,9 @@ def markdown_reference() -> str:
         "Specship refuses them in the repository file and masks them in the log the moment "
         "it reads them.\n"
     )
+    from bot.cli.schema_models import models_reference
+
+    lines.append(models_reference())
     return "".join(lines)
 
 

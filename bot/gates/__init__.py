@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -63,6 +64,7 @@ class GateContext:
     settings: Settings
     feature: str | None = None
     python: str = sys.executable  # the project's interpreter (a setup-command venv, or ours)
+    env: Mapping[str, str] = field(default_factory=dict)  # test-env and the venv's variables (ProjectEnv)
 
     @property
     def app_dir(self) -> Path:

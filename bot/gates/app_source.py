@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from bot import sandbox
 from bot.gates.app_model import AppLocation
 
 APP_CANDIDATES = ("main.py", "app.py", "src/main.py", "app/main.py")
@@ -97,5 +98,8 @@ def locate_app(app_dir: Path, configured: str = "") -> AppLocation | None:
         tree = parse_module(path, app_dir)
         found = _find_app(tree) if tree is not None else None
         if found is not None:
-            return AppLocation(module_name(path.relative_to(app_dir)), *found)
+            rel = path.relative_to(app_dir)
+            if rel.parts[0] in sandbox.import_roots(app_dir):  # a src layout imports `pkg`, not `src.pkg`
+                rel = Path(*rel.parts[1:])
+            return AppLocation(module_name(rel), *found)
     return None

@@ -140,7 +140,7 @@ def run_probe(ctx: GateContext, location: AppLocation, timeout: float) -> tuple[
         cwd=ctx.app_dir,
         timeout=timeout,
         isolate=True,
-        env=probe_env(ctx),
+        env={**probe_env(ctx), **ctx.env},  # test-env (the project's real settings) wins over placeholders
         output_cap=OUTPUT_CAP,
     )
     doc = parse_probe_output(result.output, nonce)

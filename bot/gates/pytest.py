@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,6 +102,7 @@ def run_tests(
     *,
     timeout: float = DEFAULT_TIMEOUT_S,
     python: str = sys.executable,
+    env: Mapping[str, str] | None = None,
 ) -> TestRun:
     """Run the tests in the sandbox; model-supplied node ids are validated by the sandbox."""
     cwd = (repo / app_directory).resolve()
@@ -112,7 +113,7 @@ def run_tests(
         fixed = sandbox.pytest_argv(node_ids, junit)
         # keep the project's own command, then our fixed flags; node ids only ever follow `--`
         argv = [*command_argv(test_command, python), *fixed[fixed.index("-p") :]]
-        result = sandbox.run(argv, cwd=cwd, timeout=timeout, isolate=True)
+        result = sandbox.run(argv, cwd=cwd, timeout=timeout, isolate=True, env=env)
         outcomes: dict[str, str] = {}
         messages: dict[str, str] = {}
         try:
@@ -133,9 +134,10 @@ def gate(
     *,
     timeout: float = DEFAULT_TIMEOUT_S,
     python: str = sys.executable,
+    env: Mapping[str, str] | None = None,
 ) -> GateResult:
     """The pytest verdict; failures that already failed at `base` are reported, not blamed."""
-    run = run_tests(repo, test_command, app_directory, timeout=timeout, python=python)
+    run = run_tests(repo, test_command, app_directory, timeout=timeout, python=python, env=env)
     findings: list[Finding] = []
     preexisting: list[str] = []
     if run.timed_out:
@@ -144,10 +146,8 @@ def gate(
         findings.append(Finding(f"pytest ran no test or wrote no JUnit report (exit {run.returncode})"))
     failed = run.failed
     if failed and base:
-        preexisting = sorted(
-            set(failed)
-            & set(failing_at(repo, base, test_command, app_directory, timeout=timeout, python=python))
-        )
+        before = failing_at(repo, base, test_command, app_directory, timeout=timeout, python=python, env=env)
+        preexisting = sorted(set(failed) & set(before))
     for node in failed:
         if node in preexisting:
             findings.append(
@@ -177,6 +177,7 @@ def failing_at(
     *,
     timeout: float,
     python: str = sys.executable,
+    env: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The failing node ids at another revision, from a temporary detached worktree."""
     parent = Path(tempfile.mkdtemp(prefix="specship-base-"))
@@ -184,7 +185,8 @@ def failing_at(
     worktree = parent / "base"
     try:
         git.run(repo, "worktree", "add", "--detach", "--quiet", str(worktree), rev)
-        return run_tests(worktree, test_command, app_directory, timeout=timeout, python=python).failed
+        run = run_tests(worktree, test_command, app_directory, timeout=timeout, python=python, env=env)
+        return run.failed
     except git.GitError:
         return []
     finally:

@@ -23,7 +23,12 @@ def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]
 
     gates: dict[str, Callable[[], GateResult]] = {
         "pytest": lambda: pytest_gate.gate(
-            ctx.repo, ctx.settings.test_command, ctx.settings.app_directory, ctx.base, python=ctx.python
+            ctx.repo,
+            ctx.settings.test_command,
+            ctx.settings.app_directory,
+            ctx.base,
+            python=ctx.python,
+            env=ctx.env,
         ),
         "security": lambda: security.gate(ctx),
         "fastapi_auth": lambda: fastapi_auth.gate(ctx, app_info()),

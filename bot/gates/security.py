@@ -34,6 +34,11 @@ _SKIPPED_DETECTORS = ("IPPublicDetector",)
 _PRAGMA_SAME_LINE = re.compile(r"pragma:\s*allowlist[ -]secret", re.I)
 _PRAGMA_NEXT_LINE = re.compile(r"pragma:\s*allowlist[ -]nextline[ -]secret", re.I)
 _UNSCANNED_PREFIXES = ("specs/", ".specify/")
+# Alembic names revisions with 12 hex digits, and a migration must write its own and its parent's:
+# exactly that line, in a migrations `versions/` folder, is not a secret (48 bits name no credential).
+_ALEMBIC_REVISION = re.compile(
+    r"""\s*(down_revision|revision)\s*(:[^=]*)?=\s*\(?\s*(['"][0-9a-f]{12}['"]\s*,?\s*)+\)?\s*(#.*)?"""
+)
 
 
 def scan_secrets(diff_text: str, repo: Path) -> list[Finding]:
@@ -66,6 +71,9 @@ def scan_secrets(diff_text: str, repo: Path) -> list[Finding]:
         previous = lines[line - 2] if 1 < line <= len(lines) else ""
         pragma = bool(_PRAGMA_SAME_LINE.search(text) or _PRAGMA_NEXT_LINE.search(previous))
         if pragma and is_test_file(path) and kind in GENERIC_SECRET_TYPES:
+            continue
+        in_versions = "/versions/" in f"/{path}"
+        if kind == "Hex High Entropy String" and in_versions and _ALEMBIC_REVISION.fullmatch(text):
             continue
         why = ""
         if pragma:

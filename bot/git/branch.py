@@ -104,12 +104,16 @@ class PushPolicy:
 
 @dataclass(frozen=True)
 class BranchState:
-    """The prepared work branch: reused when the remote already had it."""
+    """The prepared work branch: reused when the remote already had it, with the commit that
+    merged the base into it (None: no merge was needed) and the spec files that merge settled
+    in the base's favour."""
 
     name: str
     head: str
     remote_sha: str | None
     reused: bool
+    merge: str | None = None
+    resolved: tuple[str, ...] = ()
 
 
 PUSH_FIX = "Check that the token may push (contents: write) and that no branch rule blocks Specship's branch."

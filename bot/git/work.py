@@ -23,6 +23,7 @@ from bot.git.branch import (
 )
 from bot.git.command import GitError, run
 from bot.git.hardening import config_entries, hardened_env
+from bot.git.merge import merge_base_into
 from bot.git.read import rev_parse
 from bot.redact import Redactor
 
@@ -172,8 +173,14 @@ class Workdir:
 
     # -- branch ---------------------------------------------------------------------------------
 
-    def prepare_branch(self, branch: str, base: str) -> BranchState:
-        """Check out the work branch: the remote's when it exists (reuse), else a new one at `base`."""
+    def prepare_branch(
+        self, branch: str, base: str, *, update: bool = True, base_name: str = ""
+    ) -> BranchState:
+        """Check out the work branch: the remote's when it exists (reuse), else a new one at `base`.
+
+        A reused branch is brought up to date with `base` (update): `base` is merged into it, so
+        the agent works on the current code and spec and the gates, judged against `base`, see
+        only the branch's own changes. MergeConflict (nothing changed) when that does not merge."""
         self.policy.check(branch)
         remote = self.fetch(branch)
         start = remote or rev_parse(self.path, base)
@@ -191,7 +198,21 @@ class Workdir:
         self._info(
             f"work branch {branch}: " + ("reusing the remote branch" if remote else f"new at {start[:12]}")
         )
-        return BranchState(branch, start, remote, remote is not None)
+        if remote is None or not update:
+            return BranchState(branch, start, remote, remote is not None)
+        target = rev_parse(self.path, base) or base
+        merged = merge_base_into(
+            self._run,
+            branch=branch,
+            base=target,
+            base_name=base_name or base,
+            retry_command=self.retry_command,
+        )
+        if merged.sha is not None:
+            self._info(f"merged {base_name or base[:12]} into {branch} ({merged.sha[:12]})")
+        for path in merged.resolved:
+            self._info(f"{path}: conflict settled with the base's version (specs are the base's)")
+        return BranchState(branch, self.head_sha() or start, remote, True, merged.sha, merged.resolved)
 
     # -- commits --------------------------------------------------------------------------------
 
@@ -297,8 +318,10 @@ class Workdir:
         try:
             if not upstream:
                 raise GitError("unrelated histories")
-            self._run("rebase", "-q", "--no-verify", "--no-autosquash", "--no-autostash", "--no-gpg-sign",
-                      "--onto", remote, upstream, branch)  # fmt: skip
+            # --rebase-merges: the merge of the base (prepare_branch) is made again on top, not
+            # flattened into copies of the base's commits.
+            self._run("rebase", "-q", "--rebase-merges", "--no-verify", "--no-autosquash", "--no-autostash",
+                      "--no-gpg-sign", "--onto", remote, upstream, branch)  # fmt: skip
         except GitError as exc:
             # A conflict leaves a rebase in progress; anything else (a dirty tree) never started one.
             stopped = not upstream or self._rebase_in_progress()

@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.exceptions import FatalError
+from bot.github.checks import CheckRuns
 from bot.github.failures import failure_of
+from bot.github.people import People
 from bot.github.preflight import run_preflight
 from bot.github.retry import (
     DEFAULT_CONTENT_CAP,
@@ -19,12 +21,13 @@ from bot.github.retry import (
     Call,
     Calls,
     GitHubApiError,
+    MissingPermission,
     Pacer,
     Policy,
 )
 from bot.github.threads import Threads
 from bot.github.types import (
-    ROLES,
+    DraftChange,
     IssueInfo,
     Polled,
     PrInfo,
@@ -43,14 +46,23 @@ log = logging.getLogger(__name__)
 
 ACTIONS_BOT = "github-actions[bot]"
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+DRAFTS_UNSUPPORTED = "draft pull requests are not supported"
+# The first non-empty line of anything Specship posts may not read as a `/<prefix> <verb>` command:
+# under an App token its own comments start workflows (command prefixes always start with "/").
+POSTS_COMMAND = (
+    "Specship was about to post text that reads as a command (its first line starts with '/'); "
+    "nothing was posted."
+)
 
 
-class GitHubHost(Threads):
+class GitHubHost(People, Threads, CheckRuns):
     """One repository through PyGithub, with Specship's retry, rate-limit and pacing policy.
 
     clock is wall-clock epoch seconds; deadline (epoch) bounds every wait; identity is the login
-    the token acts as (found with GET /user for user tokens; "github-actions[bot]" is assumed for
-    installation tokens - pass "<app-slug>[bot]" for a GitHub App token)."""
+    the token acts as when it is known (the `bot-login` setting); otherwise GitHub is asked:
+    GET /user for a user token, the GraphQL `viewer` for an installation token (GITHUB_TOKEN
+    answers "github-actions[bot]", an App token "<app-slug>[bot]"). REST has no such question for
+    an installation token: GET /user is 403 and GET /app needs the App's JWT."""
 
     def __init__(
         self,
@@ -140,50 +152,6 @@ class GitHubHost(Threads):
         self.warnings.append(text)
         log.warning("%s", text)
 
-    # ---- people -------------------------------------------------------------------------------
-
-    def permission(self, login: str) -> str:
-        """The collaborator role of login: admin/maintain/write/triage/read/none, or "bot" for an
-        account the permission API says is not a user. Never derived from author_association."""
-        who = urllib.parse.quote(login, safe="")
-        try:
-            data = self.request(Calls.READ_PERMISSION, "GET", f"collaborators/{who}/permission")
-        except GitHubApiError as err:
-            if err.status == 404:
-                return "bot" if "is not a user" in err.message.lower() else "none"
-            raise
-        role, legacy = data.get("role_name"), data.get("permission")
-        if role in ROLES:
-            return str(role)
-        return str(legacy) if legacy in ROLES else "none"  # custom roles: the legacy level
-
-    def user_type(self, login: str) -> str:
-        """The account type: "User", "Bot", "Organization", or "none" when there is no such account."""
-        try:
-            data = self.request(Calls.READ_USER, "GET", f"/users/{urllib.parse.quote(login, safe='')}")
-        except GitHubApiError as err:
-            if err.status == 404:
-                return "none"
-            raise
-        return str(data.get("type") or "none")
-
-    def token_user(self) -> str | None:
-        """The user a personal token belongs to; None for an installation token (GET /user is 403)."""
-        if not self._asked_user:
-            try:
-                self._token_user = str(self.request(Calls.READ_TOKEN_USER, "GET", "/user")["login"])
-            except GitHubApiError as err:
-                if err.status not in (401, 403):
-                    raise
-            self._asked_user = True
-        return self._token_user
-
-    def whoami(self) -> str:
-        """The login this token acts as (see the class docstring)."""
-        if self.identity is None:
-            self.identity = self.token_user() or ACTIONS_BOT
-        return self.identity
-
     def rate_budget(self) -> tuple[int, int, int]:
         """(remaining, limit, reset epoch) of the primary rate limit, from the last response."""
         remaining, limit = self._req.rate_limiting
@@ -197,6 +165,14 @@ class GitHubHost(Threads):
     def get_pr(self, number: int) -> PrInfo:
         return PrInfo.from_json(self.request(Calls.READ_PR, "GET", f"pulls/{number}"))
 
+    def list_pulls(self, head_branch: str, state: str = "all") -> list[PrInfo]:
+        """Pull requests from this repository's head_branch (newest first), of any state by default."""
+        pulls = self._repo.get_pulls(state=state, head=f"{self.owner}:{head_branch}")
+        found = [PrInfo.from_json(d) for d in self._pages(Calls.LIST_PRS, pulls)]
+        same = self.full_name.lower()
+        mine = [p for p in found if p.head_ref == head_branch and p.head_repo_full_name.lower() == same]
+        return sorted(mine, key=lambda p: -p.number)
+
     def find_pr(self, head_branch: str) -> PrInfo | None:
         """The open pull request from this repository's head_branch, filtered as `owner:branch`
         (GitHub ignores a bare branch filter and would list every pull request)."""
@@ -208,19 +184,29 @@ class GitHubHost(Threads):
 
     def create_pr(self, head: str, base: str, title: str, body: str, draft: bool) -> PrInfo:
         """Open a pull request; one that already exists for head (GitHub's 422, also when a retry
-        follows a 5xx that created it) is returned - updated to title and body - instead."""
+        follows a 5xx that created it) is returned - updated to title and body - instead.
+
+        A draft on a plan without drafts (422 "Draft pull requests are not supported in this
+        repository") is opened ready for review instead, with a warning: the returned PrInfo then
+        has draft False, and the caller's check run and label say it may not be merged."""
         body = fit_body(body)
         self._guard(title, body)
         create = dataclasses.replace(Calls.CREATE_PR, compare_url=self.compare_url(base, head))
         qualified = f"{self.owner}:{head}"
 
-        def post() -> dict[str, Any]:
-            pull = self._repo.create_pull(base=base, head=qualified, title=title, body=body, draft=draft)
+        def post(as_draft: bool) -> dict[str, Any]:
+            pull = self._repo.create_pull(base=base, head=qualified, title=title, body=body, draft=as_draft)
             data: dict[str, Any] = pull._rawData
             return data
 
         try:
-            return PrInfo.from_json(self.call(create, post))
+            try:
+                return PrInfo.from_json(self.call(create, lambda: post(draft)))
+            except GitHubApiError as err:
+                if not (draft and err.status == 422 and DRAFTS_UNSUPPORTED in err.message.lower()):
+                    raise
+                self._warn(f"{err.message.rstrip('.')}: Specship opened the pull request ready for review.")
+            return PrInfo.from_json(self.call(create, lambda: post(False)))
         except GitHubApiError as err:
             exists = err.status == 422 and "a pull request already exists" in err.message.lower()
             found = self.find_pr(head) if exists or err.status == 0 or err.status >= 500 else None
@@ -239,26 +225,36 @@ class GitHubHost(Threads):
         self._guard(*fields.values())
         return PrInfo.from_json(self.request(Calls.UPDATE_PR, "PATCH", f"pulls/{number}", fields))
 
-    def mark_ready(self, number: int) -> bool:
-        """Take the pull request out of draft (GraphQL); False when it already was ready."""
+    def mark_ready(self, number: int) -> DraftChange:
+        """Take the pull request out of draft (GraphQL); unchanged when it already was ready."""
         return self._set_draft(number, False)
 
-    def mark_draft(self, number: int) -> bool:
-        """Turn the pull request into a draft (GraphQL); False when it already was one."""
+    def mark_draft(self, number: int) -> DraftChange:
+        """Turn the pull request into a draft (GraphQL); unchanged when it already was one."""
         return self._set_draft(number, True)
 
-    def _set_draft(self, number: int, draft: bool) -> bool:
+    def _set_draft(self, number: int, draft: bool) -> DraftChange:
+        """Only GraphQL changes the draft state, and GITHUB_TOKEN may not (403 "Resource not
+        accessible by integration"), nor may anyone on a plan without drafts: such a refusal is
+        returned, never raised, so nothing depends on it (the check run is the merge signal)."""
         from github.PullRequest import PullRequest
 
         data = self.request(Calls.READ_PR, "GET", f"pulls/{number}")
         if bool(data.get("draft")) == draft:
-            return False
+            return DraftChange(False)
         pull = PullRequest(self._req, {}, data, completed=True)  # PyGithub's own GraphQL mutations
-        if draft:
-            self.call(Calls.MARK_DRAFT, pull.convert_to_draft)
-        else:
-            self.call(Calls.MARK_READY, pull.mark_ready_for_review)
-        return True
+        try:
+            if draft:
+                self.call(Calls.MARK_DRAFT, pull.convert_to_draft)
+            else:
+                self.call(Calls.MARK_READY, pull.mark_ready_for_review)
+        except MissingPermission as err:
+            return DraftChange(False, refused=err.message)
+        except GitHubApiError as err:
+            if DRAFTS_UNSUPPORTED not in err.message.lower():
+                raise
+            return DraftChange(False, refused=err.message)
+        return DraftChange(True)
 
     def request_reviewers(self, number: int, logins: Iterable[str]) -> list[str]:
         """Ask humans to review; the author and bots are skipped; a 422 (not a collaborator, ...)
@@ -298,13 +294,20 @@ class GitHubHost(Threads):
             return False
         return True
 
-    def _guard(self, *texts: str) -> None:
+    def _no_secrets(self, *texts: str) -> None:
         """Fail closed before a secret (or a token-shaped string) is posted to GitHub."""
         if any(self.redact(t) != t for t in texts):
             raise FatalError(
                 "Secret detected in text Specship was about to post to GitHub; nothing was posted.",
                 "Report this run: a token-shaped string reached a comment or pull request body.",
             )
+
+    def _guard(self, *texts: str) -> None:
+        """_no_secrets, for comments and pull requests also never text that would read as a
+        command when GitHub delivers it as an event (a check run's text starts no workflow)."""
+        self._no_secrets(*texts)
+        if any(first_line(t).startswith("/") for t in texts):
+            raise FatalError(POSTS_COMMAND, "Report this run: a Specship message lost its first line.")
 
     # ---- links, polling, preflight ------------------------------------------------------------
 
@@ -330,6 +333,11 @@ class GitHubHost(Threads):
     def preflight(self, branch_prefix: str) -> list[Problem]:
         """Check, before any model call, that this token can do what a run needs (see github_preflight)."""
         return run_preflight(self, branch_prefix)
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line, left-stripped: what the command grammar reads."""
+    return next((line.lstrip() for line in text.splitlines() if line.strip()), "")
 
 
 if TYPE_CHECKING:

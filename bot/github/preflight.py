@@ -22,10 +22,12 @@ class PreflightHost(Protocol):
     """What preflight needs of the GitHub host (bot.github.host.GitHubHost)."""
 
     full_name: str
+    identity: str | None  # the `bot-login` setting, when given
 
     def request(self, call: Call, method: str, path: str, body: Any = None, **kw: Any) -> Any: ...
     def rate_budget(self) -> tuple[int, int, int]: ...
     def token_user(self) -> str | None: ...
+    def viewer(self) -> str: ...
     def whoami(self) -> str: ...
 
 
@@ -38,6 +40,18 @@ PROBES: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
     ("pull-requests", "pull-requests: write", "POST", "pulls", {"head": "", "base": "", "title": ""}),
     ("comments", "issues: write", "POST", "issues", {"title": ""}),
 )
+# Installation tokens only: a personal token can never create check runs (see NO_CHECKS_FOR_USERS).
+CHECKS_PROBE = ("checks", "checks: write", "POST", "check-runs", {"name": "", "head_sha": ""})
+NO_CHECKS_FOR_USERS = (
+    "The token is a personal token ({user}); GitHub lets only GitHub Apps create check runs, so "
+    "Specship's pull requests get no `Specship` check run and only their draft state and labels "
+    "say whether the gates passed."
+)
+NO_CHECKS_FIX = "Pass GITHUB_TOKEN (with `checks: write`) or a GitHub App token as `github-token`."
+WRONG_BOT_LOGIN = (
+    "bot-login is {given!r}, but GitHub says the token acts as {actual!r}: Specship would not find "
+    "its own comments."
+)
 
 
 def run_preflight(host: PreflightHost, branch_prefix: str) -> list[Problem]:
@@ -46,10 +60,15 @@ def run_preflight(host: PreflightHost, branch_prefix: str) -> list[Problem]:
     Checked (GitHub has no endpoint that lists an installation token's permissions):
       - the repository is visible (GET /repos/{o}/{r}; 401/403/404 stop the run), not archived;
       - user tokens (GET /user answers): `permissions.push` of GET /repos/{o}/{r};
-      - `contents`, `pull-requests` and `issues` write, by dry writes whose body GitHub must refuse
-        (a ref "refs/heads/..", a pull request and an issue without fields): GitHub checks the
-        token's permissions before the body, so 422 means allowed and 403 "Resource not accessible
-        by integration" names the missing permission. Nothing is ever created;
+      - `contents`, `pull-requests` and `issues` write (and `checks` write for an installation
+        token), by dry writes whose body GitHub must refuse (a ref "refs/heads/..", a pull request,
+        an issue and a check run without fields): GitHub checks the token's permissions before the
+        body, so 422 means allowed and 403 "Resource not accessible by integration" names the
+        missing permission. Nothing is ever created. A personal token cannot create check runs at
+        all (a warning);
+      - the account the token acts as: `bot-login`, when set, must be what GitHub says (GET /user,
+        or the GraphQL viewer for an installation token); unset, it is asked, and a token whose
+        account cannot be told stops the run (FatalError) before it could post a second comment;
       - GITHUB_TOKEN only: "Allow GitHub Actions to create and approve pull requests", from the dry
         pull request (403 "GitHub Actions is not permitted...") and, when the token may read it
         (`actions: read`), GET /repos/{o}/{r}/actions/permissions/workflow;
@@ -76,12 +95,36 @@ def run_preflight(host: PreflightHost, branch_prefix: str) -> list[Problem]:
             )
         )
     else:
-        problems.extend(p for p in (_probe(host, probe) for probe in PROBES) if p is not None)
+        probes = PROBES if user is not None else (*PROBES, CHECKS_PROBE)
+        problems.extend(p for p in (_probe(host, probe) for probe in probes) if p is not None)
+    if user is not None:
+        cause = NO_CHECKS_FOR_USERS.format(user=user)
+        problems.append(Problem("checks", cause, NO_CHECKS_FIX, blocking=False))
+    problems.extend(_identity(host, user))
     if user is None and host.whoami() == ACTIONS_BOT and not any(p.check == "actions" for p in problems):
         problems.extend(_actions_setting(host))
     problems.extend(_branch_prefix(host, branch_prefix))
     problems.extend(_budget(host))
     return problems
+
+
+def _identity(host: PreflightHost, user: str | None) -> list[Problem]:
+    """`bot-login` against what GitHub says; with no bot-login, whoami() asks (or stops the run)."""
+    given = host.identity
+    if not given:
+        host.whoami()
+        return []
+    try:
+        actual = user if user is not None else host.viewer()
+    except GitHubApiError as err:
+        cause = f"Could not verify bot-login {given!r} against GitHub: {err.cause}"
+        return [Problem("identity", cause, "", blocking=False)]
+    if actual.lower() == given.lower():
+        return []
+    cause = WRONG_BOT_LOGIN.format(given=given, actual=actual)
+    return [
+        Problem("identity", cause, f"Set `bot-login: {actual}` or leave it empty (Specship asks GitHub).")
+    ]
 
 
 def _repository(host: PreflightHost) -> dict[str, Any]:

@@ -129,7 +129,7 @@ class Call:
     compare_url: str = ""
 
 
-_PR, _ISSUES = "pull-requests: write", "issues: write"
+_PR, _ISSUES, _CHECKS = "pull-requests: write", "issues: write", "checks: write"
 
 
 class Calls:
@@ -156,6 +156,11 @@ class Calls:
     EDIT_COMMENT = Call("edit the status comment", _ISSUES, mutating=True)
     # A comment POST is not repeated after a 5xx: upsert_comment looks for it first.
     CREATE_COMMENT = Call("comment on the issue", _ISSUES, retry_safe=False, mutating=True, creates=True)
+    READ_VIEWER = Call("ask GitHub which account the token acts as")
+    # A check run POST is not repeated after a 5xx either: a second run would be a second verdict.
+    CREATE_CHECK_RUN = Call("create the check run", _CHECKS, retry_safe=False, mutating=True, creates=True)
+    UPDATE_CHECK_RUN = Call("add annotations to the check run", _CHECKS, mutating=True)
+    LIST_CHECK_RUNS = Call("list check runs", "checks: read")
 
 
 def _utc(epoch: float) -> str:

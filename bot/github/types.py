@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 BODY_LIMIT = 65536  # characters in an issue, pull request or comment body
 # Collaborator roles, weakest first; "bot" (not a user: refuse) and "none" are Specship's own values.
@@ -58,10 +58,12 @@ class PrInfo:
     author: str
     title: str = ""
     merged: bool = False
+    labels: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> PrInfo:
         head, base = _obj(d, "head"), _obj(d, "base")
+        labels = d.get("labels") or []
         return cls(
             number=int(d["number"]),
             head_ref=_text(head, "ref"),
@@ -75,6 +77,7 @@ class PrInfo:
             author=_login(d),
             title=_text(d, "title"),
             merged=bool(d.get("merged") or d.get("merged_at")),
+            labels=tuple(str(x.get("name")) for x in labels if isinstance(x, dict)),
         )
 
 
@@ -157,6 +160,90 @@ class ReviewCommentInfo:
 
 
 @dataclass(frozen=True)
+class DraftChange:
+    """What asking GitHub to change a pull request's draft state did.
+
+    refused holds GitHub's reason when it would not (GITHUB_TOKEN may not run the GraphQL draft
+    mutations; a plan without drafts); the PR then keeps its state and the check run decides."""
+
+    changed: bool
+    refused: str = ""
+
+
+AnnotationLevel = Literal["notice", "warning", "failure"]
+CheckConclusion = Literal["success", "failure", "neutral", "action_required", "cancelled"]
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One line-level finding on a check run (path relative to the repository root)."""
+
+    path: str
+    line: int
+    level: AnnotationLevel
+    message: str
+    title: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "path": self.path,
+            "start_line": self.line,
+            "end_line": self.line,
+            "annotation_level": self.level,
+            "message": self.message,
+        }
+        if self.title:
+            data["title"] = self.title
+        return data
+
+
+@dataclass(frozen=True)
+class CheckRunSpec:
+    """A completed check run to publish on a commit: the verdict branch protection can require."""
+
+    name: str
+    head_sha: str
+    conclusion: CheckConclusion
+    title: str
+    summary: str
+    text: str = ""
+    annotations: tuple[Annotation, ...] = ()
+    details_url: str = ""
+    external_id: str = ""
+
+
+@dataclass(frozen=True)
+class CheckRunInfo:
+    """A check run as GitHub returns it."""
+
+    id: int
+    name: str
+    head_sha: str
+    status: str
+    conclusion: str | None
+    app_slug: str
+    html_url: str
+    summary: str = ""
+    annotations: int = 0
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> CheckRunInfo:
+        output = _obj(d, "output")
+        count = output.get("annotations_count")
+        return cls(
+            id=int(d["id"]),
+            name=_text(d, "name"),
+            head_sha=_text(d, "head_sha"),
+            status=_text(d, "status"),
+            conclusion=d.get("conclusion") if isinstance(d.get("conclusion"), str) else None,
+            app_slug=_text(_obj(d, "app"), "slug"),
+            html_url=_text(d, "html_url"),
+            summary=_text(output, "summary"),
+            annotations=count if isinstance(count, int) else 0,
+        )
+
+
+@dataclass(frozen=True)
 class Polled:
     """The result of a conditional GET: changed is False on 304 (data None then)."""
 
@@ -224,10 +311,13 @@ class Host(Protocol):
     def find_pr(self, head_branch: str) -> PrInfo | None: ...
     def create_pr(self, head: str, base: str, title: str, body: str, draft: bool) -> PrInfo: ...
     def update_pr(self, number: int, *, title: str | None = None, body: str | None = None) -> PrInfo: ...
-    def mark_ready(self, number: int) -> bool: ...
-    def mark_draft(self, number: int) -> bool: ...
+    def mark_ready(self, number: int) -> DraftChange: ...
+    def mark_draft(self, number: int) -> DraftChange: ...
+    def publish_check_run(self, spec: CheckRunSpec) -> CheckRunInfo: ...
+    def check_runs(self, ref: str, name: str) -> list[CheckRunInfo]: ...
     def request_reviewers(self, number: int, logins: Iterable[str]) -> list[str]: ...
     def add_labels(self, number: int, labels: Iterable[str]) -> None: ...
+    def list_pulls(self, head_branch: str, state: str = "all") -> list[PrInfo]: ...
     def remove_label(self, number: int, label: str) -> bool: ...
     def react(self, comment_id: int, content: str, kind: str = "issue_comment") -> bool: ...
     def react_issue(self, number: int, content: str) -> bool: ...

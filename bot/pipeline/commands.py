@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import sandbox
 from bot.exceptions import FatalError
 from bot.gates import GateContext
 from bot.gates.run import run_all
@@ -11,13 +12,14 @@ from bot.github.types import CommentInfo, Host, PrInfo
 from bot.pipeline.context import JobResult, RunEnv, Target, workdir
 from bot.pipeline.github import close_tracker, implement
 from bot.pipeline.outcome import Request
+from bot.pipeline.publish import publish_check
 from bot.pipeline.rounds import format_gates
 from bot.report.markers import marker_of
 from bot.report.tracking import Tracker
 from bot.sanitize import sanitize
 from bot.trigger.dispatch import WRITE_ROLES
 from bot.trigger.grammar import parse_command
-from bot.trigger.plan import feature_from_text
+from bot.trigger.plan import ISSUE_ONLY_VERBS, PR_ONLY_NOTE, feature_from_text
 from bot.trigger.types import IssueCommand, PrCommand
 
 HELP_TEXT = """\
@@ -48,7 +50,6 @@ NO_FEATURE = (
     "Specship could not tell which feature this issue is about. Name the feature folder in the issue, "
     "e.g. `implement specs/002-task-due-dates`, then comment `{p} retry` or re-apply the label."
 )
-ISSUE_ONLY_VERBS = ("answer", "retry", "help")
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def handle(run: RunEnv, trigger: PrCommand | IssueCommand) -> JobResult:
             run.host.upsert_comment(number, f"<!-- specship:tracking:refusal-{number} -->", refusal)
             return JobResult("refused")
     elif trigger.verb not in ISSUE_ONLY_VERBS:
-        return _help(run, number, f"`{trigger.verb}` works only on a Specship pull request.")
+        return _help(run, number, PR_ONLY_NOTE.format(verb=trigger.verb))
     _react(run, trigger)
     feature, branch, issue = _feature_of(run, thread)
     tracker = Tracker(
@@ -233,11 +234,16 @@ def _review_comments(run: RunEnv, thread: Thread) -> tuple[dict[str, object], ..
 def _check(run: RunEnv, thread: Thread, feature: str, branch: str, tracker: Tracker) -> JobResult:
     """Gates only, on the PR branch as it is on the remote; results in the tracking comment."""
     wd = workdir(run)
-    state = wd.prepare_branch(branch, run.base_branch)
+    # No merge: check judges the branch as it is (it pushes nothing), against its merge base.
+    state = wd.prepare_branch(branch, run.base_branch, update=False)
     base = wd.merge_base(state.head, wd.remote_sha(run.base_branch) or run.base_branch) or state.head
     tracker.phase("gates")
-    results = run_all(GateContext(run.workspace, base, run.settings, feature))
+    with sandbox.project_environment(run.workspace, run.settings) as project:
+        ctx = GateContext(run.workspace, base, run.settings, feature, project.python, project.env)
+        results = run_all(ctx)
     passed = all(r.passed for r in results)
+    verdict = "success" if passed else "draft"
+    publish_check(run, tracker, conclusion=verdict, gates=results, head=state.head, feature=feature)
     # The headline says whether the gates pass, not only that they ran.
     tracker.finish("checked" if passed else "draft", "```\n" + format_gates(results)[:6000] + "\n```")
     return JobResult(

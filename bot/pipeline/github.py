@@ -12,7 +12,7 @@ from bot.github.types import PrInfo
 from bot.pipeline.context import JobResult, RunEnv, Target, workdir
 from bot.pipeline.outcome import Outcome
 from bot.pipeline.prompt import feature_prompt, load_ready_feature
-from bot.pipeline.publish import clarify, publish
+from bot.pipeline.publish import clarify, publish, publish_check
 from bot.pipeline.session import FeatureRun
 from bot.report.build import build_body, spec_hash
 from bot.report.markers import marker_of
@@ -34,6 +34,8 @@ LEAK_FIX = (
 )
 # A refusal (fork, moved head, not a Specship PR) is the run working as intended: exit 0, like a
 # refused trigger. Everything else not listed (draft, stopped, declined, failure) fails the step.
+MERGED_BASE = "Brought the branch up to date: merged `{base}` into it ({sha}), keeping every commit on it."
+SPEC_CONFLICT = "`{path}` conflicted with `{base}`; the merge took `{base}`'s version (specs are the base's)."
 NO_CHANGES = (
     "The run ended without changing any file, so there is nothing to push and no pull request to open. "
     "Check the spec's tasks and the transcript, then comment `/specship retry`."
@@ -91,7 +93,12 @@ def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = Fa
     if not force and already_done(existing, current_hash, base, wd.remote_sha(target.branch)):
         tracker.finish("unchanged", f"Pull request: {existing.html_url}" if existing else "")
         return JobResult("unchanged", target.branch, existing)
-    wd.prepare_branch(target.branch, base)
+    # A reused branch gets the base merged in first: the model works on the current spec and
+    # code, and the gates and the PR body, judged against base, see only the branch's changes.
+    state = wd.prepare_branch(target.branch, base, base_name=run.base_branch)
+    if state.merge is not None:
+        tracker.notes.append(MERGED_BASE.format(base=run.base_branch, sha=state.merge[:12]))
+    tracker.notes.extend(SPEC_CONFLICT.format(path=path, base=run.base_branch) for path in state.resolved)
     session = FeatureRun(
         wd,
         settings,
@@ -122,7 +129,11 @@ def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = Fa
     empty = wd.head_sha() == base and existing is None
     if outcome.conclusion == "clarification":
         if not empty:
-            wd.push(target.branch)
+            head = wd.push(target.branch)
+            if existing is not None:  # the open PR waits for the answers, and says so
+                publish_check(
+                    run, tracker, conclusion="clarification", gates=[], head=head, feature=feature.name
+                )
         return clarify(run, target, tracker, outcome=outcome, existing=existing, ledger=ledger)
     if empty:
         tracker.finish("stopped", NO_CHANGES, *outcome.unfinished)
@@ -142,7 +153,9 @@ def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = Fa
         repo_url=run.repo_url,
         extra_marker={"issue": target.issue} if target.issue else None,
     )
-    pr = publish(run, target, tracker, feature=feature, outcome=outcome, existing=existing, body=body)
+    pr = publish(
+        run, target, tracker, feature=feature, outcome=outcome, existing=existing, body=body, head=head
+    )
     if pr is None:
         return JobResult("failure", target.branch, None, ledger)
     result = JobResult(

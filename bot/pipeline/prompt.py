@@ -25,16 +25,20 @@ def feature_prompt(
     answers: str | None = None,
     delta_text: str = "",
 ) -> str:
-    """The task prompt: feature documents, standards, constitution and a repository map."""
+    """The task prompt: feature documents, standards, constitution and a repository map.
+
+    `feature.raw` is keyed by paths inside the feature folder (`spec.md`, `contracts/api.yaml`).
+    """
 
     def doc(name: str) -> str:
-        raw = feature.raw.get(feature.file(name))
+        raw = feature.raw.get(name)
         return raw.decode("utf-8", "replace") if raw is not None else "(missing)"
 
-    contracts = [
-        {"path": c.path, "text": feature.raw.get(c.path, b"").decode("utf-8", "replace")}
-        for c in feature.contracts
-    ]
+    def inside(path: str) -> str:
+        return path.removeprefix(feature.path + "/")
+
+    contracts = [{"path": c.path, "text": doc(inside(c.path))} for c in feature.contracts]
+    documents = [{"path": d.path, "text": d.text} for d in feature.documents]
     standards = feature.standards
     constitution = feature.constitution
     return prompts.render(
@@ -46,6 +50,7 @@ def feature_prompt(
         plan=doc("plan.md"),
         tasks=doc("tasks.md"),
         contracts=contracts,
+        documents=documents,
         standards={"path": standards.path, "text": standards.text} if standards else None,
         constitution=constitution.text if constitution else "",
         repo_map=repo_map(repo),
@@ -64,8 +69,9 @@ SECRETS_REDACTED = (
 
 def load_ready_feature(repo: Path, name: str, rev: str | None, settings: Settings) -> specs.Feature:
     """Find a feature by any of its names (unknown ones are refused with the list of known ones),
-    refuse to implement it while it is not ready (every problem listed), and redact credentials
-    found in its documents before anything is sent to the model (each one warned about)."""
+    with the constitution and standards at the same revision, refuse to implement it while it is
+    not ready (every problem listed), and redact credentials found in its documents before
+    anything is sent to the model (each one warned about)."""
     feature = specs.load_feature(
         repo, name, rev, specs_dir=settings.specs_dir, branch_prefix=settings.branch_prefix
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,30 +69,37 @@ class Pipeline:
     gates: GateRunner = default_gates
     clock: Callable[[], float] = time.monotonic
     python: str = sys.executable  # the project's interpreter (see bot.sandbox.project_env)
+    env: Mapping[str, str] = field(default_factory=dict)  # test-env and the venv's variables
     _verdicts: dict[str, list[GateResult]] = field(default_factory=dict)
 
     def run(self, feature: specs.Feature, task: str, base: str, limits: Limits) -> Outcome:
-        ctx = GateContext(self.repo, base, self.settings, feature.name, self.python)
+        ctx = GateContext(self.repo, base, self.settings, feature.name, self.python, self.env)
         outcome = Outcome(feature.name, "stopped", None, [], self.ledger)
         started = self.clock()
 
+        # What sandboxed code printed goes to the model: a secret test-env granted to it (a database
+        # password) is masked, so it is redacted here like everywhere else.
+        redact = self.transcript.redact
+
         def run_tests(node_ids: Sequence[str]) -> ToolResult:
             try:
-                return format_test_result(
+                result = format_test_result(
                     pytest_gate.run_tests(
                         self.repo,
                         self.settings.test_command,
                         self.settings.app_directory,
                         node_ids,
                         python=self.python,
+                        env=self.env,
                     )
                 )
             except ValueError as exc:  # a node id the sandbox refused
                 return ToolResult(str(exc), is_error=True)
+            return ToolResult(redact(result.content), is_error=result.is_error)
 
         def run_checks() -> ToolResult:
             results = self._gates(ctx)
-            return ToolResult(format_gates(results), is_error=not all(r.passed for r in results))
+            return ToolResult(redact(format_gates(results)), is_error=not all(r.passed for r in results))
 
         workspace = Workspace(self.repo, protected=self.settings.protected_globs)
         agent = Agent(
@@ -147,7 +154,7 @@ class Pipeline:
                 ],
             )
             try:
-                agent.resume(feedback)
+                agent.resume(self.transcript.redact(feedback))
             except AgentStop as exc:
                 stop = exc
         if isinstance(stop, NeedsClarification):

@@ -17,7 +17,6 @@ from bot.pipeline.outcome import Outcome, Progress
 from bot.pipeline.prompt import tick_tasks_done
 from bot.pipeline.rounds import GateRunner, Pipeline, default_gates
 from bot.redact import Redactor
-from bot.sandbox import project_env
 from bot.settings import Settings
 from bot.speckit.api import Feature
 
@@ -49,7 +48,10 @@ class FeatureRun:
         s = self.settings
         self.ledger = Ledger(
             price_for(
-                self.model.name.removeprefix("scripted:"), s.input_price_per_mtok, s.output_price_per_mtok
+                self.model.name.removeprefix("scripted:"),
+                s.input_price_per_mtok,
+                s.output_price_per_mtok,
+                family=self.model.family,
             )
         )
 
@@ -67,9 +69,8 @@ class FeatureRun:
         """Set up the project's environment, run agent and gates; on any exception, checkpoint first."""
         transcript = Transcript(self.transcript_path, self.redactor)
         try:
-            with sandbox.scratch_dir() as home:
-                self.progress.phase("setup")
-                python = project_env.prepare(self.repo, self.settings.setup_command, home)
+            self.progress.phase("setup")
+            with sandbox.project_environment(self.repo, self.settings) as project:
                 pipeline = Pipeline(
                     self.repo,
                     self.settings,
@@ -78,7 +79,8 @@ class FeatureRun:
                     transcript,
                     self.progress,
                     gates=self.gates,
-                    python=python,
+                    python=project.python,
+                    env=project.env,
                     clock=self.clock,
                 )
                 return pipeline.run(self.feature, task, self.base, self.limits())

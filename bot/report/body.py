@@ -104,6 +104,7 @@ class _Builder(Sections):
             "closes_issue": self.inp.closes_issue,
             "files": self._files(lim),
             "code": self._code(code_budget),
+            "code_notes": self._code_notes(lim),
             "security": self._security(lim),
             "errors": self._errors(lim),
             "criteria": self._criteria(lim),
@@ -137,6 +138,11 @@ class _Builder(Sections):
         )
         facts = [f"Feature {code(self.inp.feature, cell=False)}", where, gates]
         return {"text": text, "facts": " · ".join(f for f in facts if f)}
+
+    def _code_notes(self, lim: Limits) -> str:
+        """The model's notes on the code, each `cite start:end:path` checked at the base commit."""
+        notes = self.report.get("code_notes") if self.report else None
+        return self.text(notes, lim) if isinstance(notes, str) and notes.strip() else ""
 
     def _files(self, lim: Limits) -> dict[str, Any]:
         purposes: dict[str, Mapping[str, Any]] = {}

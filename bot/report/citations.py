@@ -22,6 +22,7 @@ class Citer:
         self._base = base_sha
         self._lines: dict[str, int | None] = {}
         self.notes: list[str] = []
+        self.checked: dict[str, bool] = {}  # "start:end:path" -> whether it points at real base lines
 
     def __call__(self, text: str) -> str:
         text = re.sub(r"  +", " ", _CITE.sub(self._one, text)).strip()
@@ -52,6 +53,7 @@ class Citer:
         opening, closing = match.group(1) or "", match.group(5) or ""
         start, end, path = int(match.group(2)), int(match.group(3)), match.group(4).removeprefix("./")
         why = self.problem(start, end, path)
+        self.checked[f"{start}:{end}:{path}"] = why is None
         if why:
             note = f"dropped the citation `{start}:{end}:{path}`: {why}."
             if note not in self.notes:

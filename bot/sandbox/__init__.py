@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.sandbox.argv import MAX_NODE_IDS, ArgvRefused, check_node_id, pytest_argv
 from bot.sandbox.credentials import strip_persisted_credentials
-from bot.sandbox.environment import SAFE_PATH, check_env_extras, sandbox_env
+from bot.sandbox.environment import SAFE_PATH, GrantedValue, check_env_extras, sandbox_env
 from bot.sandbox.process import (
     DEFAULT_OUTPUT_CAP,
     DRAIN_GRACE_S,
@@ -13,6 +13,8 @@ from bot.sandbox.process import (
     ProcessResult,
     run,
 )
+from bot.sandbox.project_env import ProjectEnv, project_environment
+from bot.sandbox.project_layout import import_roots
 from bot.sandbox.users import SANDBOX_USERS, SandboxUser, dropping, sandbox_user, scratch_dir
 from bot.sandbox.workspace import prepare_workspace_for_sandbox, read_untrusted_file
 
@@ -25,12 +27,16 @@ __all__ = [
     "SANDBOX_USERS",
     "TERM_GRACE_S",
     "ArgvRefused",
+    "GrantedValue",
     "ProcessResult",
+    "ProjectEnv",
     "SandboxUser",
     "check_env_extras",
     "check_node_id",
     "dropping",
+    "import_roots",
     "prepare_workspace_for_sandbox",
+    "project_environment",
     "pytest_argv",
     "read_untrusted_file",
     "run",

@@ -27,10 +27,20 @@ _DENIED_NAMES = frozenset({"HOME", "TMPDIR", "TMP", "TEMP", "USER", "LOGNAME", "
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL|PRIVATE", re.I)
 
 
+class GrantedValue(str):
+    """A value the user passed to the sandbox under its own name (`test-env: [NAME]`).
+
+    It may be a secret of the job's environment (a database password); it is still refused under a
+    denied name or in a credential's shape. Any string operation returns a plain str, so a value
+    derived from it is checked like any other (fails closed).
+    """
+
+
 def check_env_extras(extras: Mapping[str, str], environ: Mapping[str, str] | None = None) -> None:
     """Raise ValueError for an extra no sandboxed child may get (a credential, a runner file)."""
     environ = os.environ if environ is None else environ
-    secrets = {v for k, v in environ.items() if len(v) >= 8 and _SECRET_NAME.search(k)}
+    granted = {k for k, v in extras.items() if isinstance(v, GrantedValue)}
+    secrets = {v for k, v in environ.items() if len(v) >= 8 and _SECRET_NAME.search(k) and k not in granted}
     for name, value in extras.items():
         upper = name.upper()
         if not name or "=" in name or upper in _DENIED_NAMES or upper.startswith(_DENIED_PREFIXES):

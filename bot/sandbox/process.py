@@ -199,7 +199,8 @@ def run(
         for sub in ("home", "tmp"):
             (scratch / sub).mkdir(mode=0o700)
             if drop:
-                os.chown(scratch / sub, drop.uid, drop.gid)
+                # The scratch dir is the sandbox user's already: never follow what it may have put there.
+                os.chown(scratch / sub, drop.uid, drop.gid, follow_symlinks=False)
         child_env = sandbox_env(scratch / "home", scratch / "tmp", env, who.name)
         return _launch(args, cwd=cwd, env=child_env, limits=limits, drop=drop, umask=0o077)
 

@@ -12,6 +12,7 @@ REFUSED_PERMISSION = (
     "(your permission is `{permission}`). Ask a maintainer to add the `{label}` label "
     "or to comment the command."
 )
+REFUSED_BOT_REASON = "{login} is a bot not in allowed-bots"
 REFUSED_BOT = (
     "Specship ignores `{login}`: bots may not trigger it unless they are listed in the "
     "`allowed-bots` setting."
@@ -49,7 +50,7 @@ def authorize(
     logins = [login for login in dict.fromkeys(actors) if login]
     for login in logins:
         if is_bot(login, actors[login]) and login.lower() not in allowed:
-            return Decision(False, f"{login} is a bot not in allowed-bots", REFUSED_BOT.format(login=login))
+            return Decision(False, REFUSED_BOT_REASON.format(login=login), REFUSED_BOT.format(login=login))
     for login in logins:
         if login.lower() in allowed:
             continue

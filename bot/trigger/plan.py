@@ -11,6 +11,7 @@ from bot import actions
 from bot.exceptions import FatalError
 from bot.settings import Settings
 from bot.speckit import api as specs
+from bot.trigger.dispatch import REFUSED_BOT_REASON, is_bot
 from bot.trigger.types import (
     FEATURE_NAME_PATTERN,
     FeatureDispatched,
@@ -23,6 +24,9 @@ from bot.trigger.types import (
 )
 
 MAX_DELTA_CHARS = 12_000
+# Verbs that also work on a plain issue (the one that asked); the others get help there.
+ISSUE_ONLY_VERBS = ("answer", "retry", "help")
+PR_ONLY_NOTE = "`{verb}` works only on a Specship pull request."
 
 JobKind = Literal["implement", "revise", "retry", "check", "answer", "help"]
 # "implement specs/002-task-due-dates", "Implement 002-task-due-dates", a link to the folder …
@@ -58,11 +62,13 @@ class Plan:
     jobs: tuple[Job, ...]
     ignored: str | None = None
     notes: tuple[str, ...] = ()
+    refused: str | None = None  # a refusal `run` posts (a bot not allow-listed): no job, one comment
 
     def to_json(self) -> dict[str, Any]:
         return {
             "jobs": [job.to_json() for job in self.jobs],
             "ignored": self.ignored,
+            "refused": self.refused,
             "notes": list(self.notes),
         }
 
@@ -106,6 +112,10 @@ def plan(trigger: Trigger, settings: Settings) -> Plan:
         leaf = trigger.feature.rsplit("/", 1)[-1]
         return Plan((Job("implement", trigger.feature, prefix + leaf, change="dispatched"),))
     if isinstance(trigger, IssueLabeled):
+        allowed = {b.lower() for b in settings.allowed_bots}
+        if is_bot(trigger.actor, trigger.actor_type) and trigger.actor.lower() not in allowed:
+            # run refuses it (dispatch.authorize) before any work: the plan has no job either.
+            return Plan((), refused=REFUSED_BOT_REASON.format(login=trigger.actor))
         feature = feature_from_text(trigger.title, trigger.body)
         branch = prefix + (feature or f"issue-{trigger.issue_number}")
         return Plan((Job("implement", feature, branch, issue=trigger.issue_number),))
@@ -113,6 +123,9 @@ def plan(trigger: Trigger, settings: Settings) -> Plan:
         job = Job(trigger.verb, None, None, pr=trigger.pr_number, text=trigger.text)
         return Plan((job,), notes=(trigger.note,) if trigger.note else ())
     if isinstance(trigger, IssueCommand):
+        if trigger.verb not in ISSUE_ONLY_VERBS:  # run answers it with help (pipeline.commands)
+            note = PR_ONLY_NOTE.format(verb=trigger.verb)
+            return Plan((Job("help", None, None, issue=trigger.issue_number),), notes=(note,))
         job = Job(trigger.verb, None, None, issue=trigger.issue_number, text=trigger.text)
         return Plan((job,), notes=(trigger.note,) if trigger.note else ())
     raise TypeError(f"unknown trigger {trigger!r}")
@@ -152,14 +165,15 @@ def refine_push(
             continue
         jobs.append(job)
         if change is not None and change.status == "edited" and job.feature:
-            deltas[job.feature] = _delta_text(change)
+            deltas[job.feature] = delta_text(change)
     notes = (*planned.notes, *skipped)
     if not jobs:
         return Plan((), ignored="; ".join(skipped), notes=notes), {}
     return Plan(tuple(jobs), notes=notes), deltas
 
 
-def _delta_text(change: specs.FeatureDelta) -> str:
+def delta_text(change: specs.FeatureDelta) -> str:
+    """What changed in a feature's spec, for the prompt: one line per change, then the diff."""
     lines = "\n".join(f"- {line}" for line in change.summary())
     patch = str(change.patch)
     if len(patch) > MAX_DELTA_CHARS:

@@ -247,9 +247,12 @@ def test_turn_limit_warns_at_80_percent_then_stops(workspace: Workspace, tmp_pat
     agent, model = make_agent(workspace, "turns:\n" + turn * 5, tmp_path, limits=Limits(max_turns=5))
     with pytest.raises(LimitReached, match=r"turn limit reached \(5 of 5\)"):
         agent.run("implement")
-    texts = [[b["text"] for b in request[-1]["content"] if b["type"] == "text"] for request in model.requests]
-    warned = [i for i, t in enumerate(texts) if any("80% of the turn limit" in x for x in t)]
+    warned = [i for i, request in enumerate(model.requests) if "80% of the turn limit" in json.dumps(request)]
     assert warned == [4]
+    # the notice sits inside the last tool_result, never as text after the results (TC-47)
+    last = model.requests[4][-1]["content"]
+    assert [b["type"] for b in last] == ["tool_result"]
+    assert "80% of the turn limit" in last[-1]["content"][-1]["text"]
 
 
 def test_cost_limit_stops_the_loop(workspace: Workspace, tmp_path: Path) -> None:

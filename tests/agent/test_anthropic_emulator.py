@@ -15,7 +15,7 @@ from bot.agent.scenario_play import id_factory, to_content_blocks
 from bot.agent.scenario_reader import parse_scenario
 from tests.fakes.anthropic_api import API_KEY, AnthropicEmulator
 
-MODEL = "claude-haiku-4-5"
+MODEL = "claude-sonnet-4-6"  # a documented 1,024-token cache minimum
 SYSTEM = [
     {
         "type": "text",

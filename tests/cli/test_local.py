@@ -226,3 +226,14 @@ def test_pr_body_environment_section_matches_what_the_change_reads(local_run: Lo
     section = _section(body, "Environment Variables")
     assert reads_env is False
     assert "The change reads no environment variables." in section
+
+
+@pytest.mark.slow
+def test_pr_body_code_section_carries_the_checked_citations(local_run: LocalRun) -> None:
+    """The session's `cite start:end:path` references reach the PR body, checked at the base."""
+    body = (local_run.repo / ".specship/pr.md").read_text()
+    code = body.split("## Code\n", 1)[1].split("## Security", 1)[0]
+    assert "`backend/src/services/task_service.py#L30-L47`" in code
+    assert "`backend/src/api/tasks.py#L47`" in code
+    assert "cite " not in code
+    assert "dropped the citation" not in body

@@ -16,27 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from bot.agent.scenario import Fault, Scenario, Turn
 from bot.agent.scenario_play import check_expect, estimate_tokens, id_factory, to_content_blocks
+from tests.fakes import anthropic_clouds as clouds
+from tests.fakes.anthropic_models import MODELS, ModelCard, find, find_bedrock, find_mantle, find_vertex
+from tests.fakes.anthropic_models import model_list as list_models
 from tests.fakes.anthropic_rules import ErrorReply, validate_request
+from tests.fakes.anthropic_thinking import Mode, ThinkingBook
 
 if TYPE_CHECKING:
     import anthropic
 
 API_KEY = "sk-ant-api03-emulator-0000000000000000000000000000000000000000-TESTAA"
-# model id -> maximum output tokens
-MODELS: Mapping[str, int] = {
-    "claude-sonnet-4-6": 64_000,
-    "claude-opus-4-6": 128_000,
-    "claude-sonnet-4-5": 64_000,
-    "claude-sonnet-4-5-20250929": 64_000,
-    "claude-haiku-4-5": 64_000,
-    "claude-haiku-4-5-20251001": 64_000,
-    "claude-opus-4-5": 64_000,
-    "claude-opus-4-5-20251101": 64_000,
-    "claude-opus-4-1": 32_000,
-    "claude-opus-4-1-20250805": 32_000,
-    "claude-sonnet-4-20250514": 64_000,
-    "claude-opus-4-20250514": 32_000,
-}
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -76,6 +65,9 @@ class RecordedRequest:
     turn: int | None = None
     fault: Fault | None = None
     error: str | None = None
+    kind: str = ""  # messages | count_tokens | models | token | other
+    flavor: str = "anthropic"  # anthropic | bedrock | mantle | vertex
+    model: str = ""  # the API model the request reached
 
 
 @dataclass
@@ -99,6 +91,7 @@ class _Reply:
     request_id: str
     record: RecordedRequest
     headers: dict[str, str] = field(default_factory=dict)
+    route: clouds.Route = field(default_factory=lambda: clouds.Route("anthropic"))
 
     def head(self, status: int, content_type: str, length: int | None) -> None:
         self.record.status = status
@@ -123,15 +116,38 @@ class _Reply:
 
     def error(self, status: int, error_type: str, message: str) -> None:
         self.record.error = f"{error_type}: {message}"
+        if self.route.flavor == "bedrock":  # Bedrock's own error shape
+            headers, data = clouds.bedrock_error(status, message)
+            self.headers.update(headers)
+            self.head(status, "application/json", len(data))
+            self.handler.wfile.write(data)
+            return
         error = {"type": error_type, "message": message}
         self.json(status, {"type": "error", "error": error, "request_id": self.request_id})
 
+    def raw(self, status: int, data: bytes) -> None:
+        self.head(status, "application/json", len(data))
+        self.handler.wfile.write(data)
+
     def sse_start(self) -> None:
-        self.head(200, "text/event-stream; charset=utf-8", None)
+        if self.route.flavor == "bedrock":
+            self.head(200, "application/vnd.amazon.eventstream", None)
+        else:
+            self.head(200, "text/event-stream; charset=utf-8", None)
+
+    def _chunk(self, data: bytes) -> None:
+        self.handler.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
 
     def sse(self, event: str, data: object) -> None:
-        chunk = f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
-        self.handler.wfile.write(f"{len(chunk):X}\r\n".encode() + chunk + b"\r\n")
+        if self.route.flavor == "bedrock":
+            if event == "error" and isinstance(data, dict):
+                error = data.get("error") or {}
+                frame = clouds.exception_frame(str(error.get("type")), str(error.get("message")))
+                self._chunk(frame)
+            elif event != "ping" and isinstance(data, dict):
+                self._chunk(clouds.chunk_frame(data))
+            return
+        self._chunk(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
 
     def sse_end(self) -> None:
         self.handler.wfile.write(b"0\r\n\r\n")
@@ -181,13 +197,14 @@ class AnthropicEmulator:
         scenario: Scenario | None = None,
         *,
         api_key: str = API_KEY,
-        models: Mapping[str, int] = MODELS,
-        min_cache_tokens: int = 1024,
+        models: Mapping[str, ModelCard] = MODELS,
+        min_cache_tokens: int | None = None,
         seed: str = "emulator",
     ) -> None:
         self.api_key = api_key
         self.models = dict(models)
-        self.min_cache_tokens = min_cache_tokens
+        self.min_cache_tokens = min_cache_tokens  # None: each model's own minimum
+        self.thinking = ThinkingBook(seed)
         self.requests: list[RecordedRequest] = []
         self.expectation_failures: list[str] = []
         self.scenario: Scenario | None = None
@@ -264,9 +281,31 @@ class AnthropicEmulator:
 
         return anthropic.Anthropic(api_key=self.api_key, base_url=self.url, **options)
 
+    def bedrock_client(self, **options: Any) -> anthropic.AnthropicBedrock:
+        """A real `AnthropicBedrock` (InvokeModel) client pointed at this emulator, SigV4-signed."""
+        import anthropic
+
+        return anthropic.AnthropicBedrock(
+            aws_access_key=clouds.AWS_ACCESS_KEY,
+            aws_secret_key=clouds.AWS_SECRET_KEY,
+            aws_region="us-east-1",
+            base_url=self.url,
+            **options,
+        )
+
     @property
     def message_requests(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path == "/v1/messages"]
+        """Requests for an answer, through any front: the API, Bedrock or Vertex."""
+        return [r for r in self.requests if r.kind == "messages"]
+
+    def _limits(self) -> dict[str, int]:
+        """API id or alias -> maximum output, for the models a request may still name."""
+        limits: dict[str, int] = {}
+        for card in self.models.values():
+            if card.lifecycle != "retired":
+                for name in (card.id, *card.aliases):
+                    limits[name] = card.max_output
+        return limits
 
     # -- request handling -------------------------------------------------------------------
 
@@ -279,10 +318,26 @@ class AnthropicEmulator:
             self.requests.append(record)
             record.request_id = self._request_ids()
             reply = _Reply(handler, record.request_id, record)
+        if record.method == "POST" and record.path == "/token":  # a form, not JSON
+            record.kind = "token"
+            status, payload = clouds.token_reply(raw.decode("utf-8", "replace"))
+            reply.json(status, payload)
+            return
         try:
             record.body = json.loads(raw) if raw else None
         except ValueError:
             reply.error(400, "invalid_request_error", "The request body is not valid JSON.")
+            return
+        cloud = clouds.route(record.path) if record.method == "POST" else None
+        if cloud is not None:
+            record.flavor = cloud.flavor
+            reply.route = cloud
+            host = headers.get("host", "")
+            problem = clouds.authenticate(cloud, record.method, host, handler.path, headers, body=raw)
+            if problem is not None:
+                reply.error(*problem)
+                return
+            self._cloud_messages(reply, record.body, cloud)
             return
         problem = self._authenticate(headers)
         if problem is not None:
@@ -291,13 +346,73 @@ class AnthropicEmulator:
         if record.method == "POST" and record.path == "/v1/messages":
             self._messages(reply, record.body)
         elif record.method == "POST" and record.path == "/v1/messages/count_tokens":
-            problem = validate_request(record.body, self.models, count_only=True)
+            record.kind = "count_tokens"
+            problem = validate_request(record.body, self._limits(), count_only=True)
             if problem is not None:
                 reply.error(*problem)
             else:
                 reply.json(200, {"input_tokens": sum(s.tokens for s in _segments(record.body))})
+        elif record.method == "GET" and record.path.startswith("/v1/models"):
+            self._models_api(reply, record.path, handler.path)
         else:
             reply.error(404, "not_found_error", f"Not found: {record.method} {record.path}")
+
+    def _models_api(self, reply: _Reply, path: str, full: str) -> None:
+        """GET /v1/models (paged) and GET /v1/models/{id} (ids and aliases; retired ones too)."""
+        import urllib.parse
+
+        reply.record.kind = "models"
+        if path == "/v1/models":
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(full).query)
+            limit = int((query.get("limit") or ["20"])[0])
+            after = (query.get("after_id") or [None])[0]
+            reply.json(200, list_models(self.models, max(1, min(limit, 1000)), after))
+            return
+        model_id = urllib.parse.unquote(path.removeprefix("/v1/models/"))
+        card = find(self.models, model_id)
+        if card is None:
+            reply.error(404, "not_found_error", f"model: {model_id}")
+        else:
+            reply.json(200, card.info())
+
+    def _cloud_messages(self, reply: _Reply, body: Any, cloud: clouds.Route) -> None:
+        """A Bedrock or Vertex request: the cloud's model id and body, then the common path."""
+        reply.record.kind = "messages"
+        body, problem = clouds.unwrap(cloud, body)
+        if problem is not None:
+            reply.error(*problem)
+            return
+        if cloud.flavor == "mantle":
+            card = find_mantle(self.models, str(body.get("model")))
+            if card is None:
+                reply.error(404, "not_found_error", f"model: {body.get('model')}")
+                return
+            self._messages(reply, {**body, "model": card.id})
+            return
+        if cloud.flavor == "bedrock":
+            card = find_bedrock(self.models, cloud.model)
+            if card is None:
+                reply.error(400, "invalid_request_error", "The provided model identifier is invalid.")
+                return
+            if card.bedrock_profile_only and cloud.model == card.bedrock[0]:
+                reply.error(
+                    400,
+                    "invalid_request_error",
+                    f"Invocation of model ID {cloud.model} with on-demand throughput isn't supported. "
+                    "Retry your request with the ID or ARN of an inference profile that contains this model.",
+                )
+                return
+        else:
+            card = find_vertex(self.models, cloud.model)
+            if card is None:
+                project = reply.record.path.split("/")[2]
+                reply.raw(404, clouds.google_not_found(project, cloud.region, cloud.model))
+                return
+        if card.lifecycle == "retired":
+            reply.error(404, "not_found_error", f"model: {cloud.model}")
+            return
+        self._messages(reply, {**body, "model": card.id, "stream": cloud.stream} if cloud.stream else
+                       {**body, "model": card.id})  # fmt: skip
 
     def _authenticate(self, headers: Mapping[str, str]) -> ErrorReply | None:
         given = headers.get("x-api-key")
@@ -313,7 +428,20 @@ class AnthropicEmulator:
         return None
 
     def _messages(self, reply: _Reply, body: Any) -> None:
-        problem = validate_request(body, self.models)
+        reply.record.kind = "messages"
+        problem = validate_request(body, self._limits())
+        if problem is not None:
+            reply.error(*problem)
+            return
+        card = find(self.models, body["model"])
+        assert card is not None  # validate_request refused unknown models
+        reply.record.model = card.id
+        mode = self.thinking.mode(body, card)
+        if isinstance(mode, tuple):
+            reply.error(*mode)
+            return
+        with self._lock:
+            problem = self.thinking.check(body, card, mode)
         if problem is not None:
             reply.error(*problem)
             return
@@ -330,7 +458,7 @@ class AnthropicEmulator:
                 reply.record.error = "client gave up before the slow answer"
                 return
         with self._lock:
-            answer = self._next_turn(body, reply.record)
+            answer = self._next_turn(body, reply.record, card, mode)
         if isinstance(answer, tuple):
             reply.error(*answer)
         elif stream:
@@ -388,7 +516,9 @@ class AnthropicEmulator:
         else:
             reply.error(fault.status, error_type, message)
 
-    def _next_turn(self, body: dict[str, Any], record: RecordedRequest) -> dict[str, Any] | ErrorReply:
+    def _next_turn(
+        self, body: dict[str, Any], record: RecordedRequest, card: ModelCard, mode: Mode
+    ) -> dict[str, Any] | ErrorReply:
         turn = self._current_turn()
         if turn is None or self.scenario is None:
             have = "no scenario is loaded"
@@ -399,18 +529,25 @@ class AnthropicEmulator:
         self._turn_faults = 0
         record.turn = turn.number
         self._check(turn, body)
-        content = to_content_blocks(turn, self._tool_ids)
+        message_id = self._message_ids()
+        content = to_content_blocks(
+            turn, self._tool_ids, self.thinking.issue(body, card, turn, mode, message_id)
+        )
+        self.thinking.link(message_id, content)
         output = turn.usage.output_tokens
         if output is None:
-            output = sum(estimate_tokens(b.get("text") or b.get("input")) for b in content) or 1
-        read, created = self._cache_usage(body)
+            output = sum(
+                estimate_tokens(b.get("text") or b.get("input") or b.get("thinking")) for b in content
+            )
+            output = output or 1
+        read, created = self._cache_usage(body, card)
         usage = _usage(body, read, created, output)
         for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
             override = getattr(turn.usage, key)
             if override is not None:
                 usage[key] = override
         usage["cache_creation"]["ephemeral_5m_input_tokens"] = usage["cache_creation_input_tokens"]
-        return _message(self._message_ids(), body["model"], content, turn.stop_reason, usage)
+        return _message(message_id, body["model"], content, turn.stop_reason, usage)
 
     def _check(self, turn: Turn, body: dict[str, Any]) -> None:
         assert self.scenario is not None
@@ -422,12 +559,15 @@ class AnthropicEmulator:
             for call in turn.tool_calls
             if call.name not in offered
         ]
-        if self.scenario.model is not None and body["model"] != self.scenario.model:
+        if self.scenario.model is not None and find(self.models, self.scenario.model) is not find(
+            self.models, body["model"]
+        ):
             problems.append(f"expected model {self.scenario.model!r}, got {body['model']!r}")
         self.expectation_failures += [f"{where}: {p}" for p in problems]
 
-    def _cache_usage(self, body: dict[str, Any]) -> tuple[int, int]:
+    def _cache_usage(self, body: dict[str, Any], card: ModelCard) -> tuple[int, int]:
         """Simulated prompt caching: (cache read tokens, cache creation tokens) for this request."""
+        minimum = self.min_cache_tokens if self.min_cache_tokens is not None else card.cache_min
         segments = _segments(body)
         totals = list(_running(s.tokens for s in segments))
         marks = [i for i, s in enumerate(segments) if s.breakpoint]
@@ -437,7 +577,7 @@ class AnthropicEmulator:
                 if segments[i].digest in self._cache:
                     read = max(read, totals[i])
                     break
-        writable = [i for i in marks if totals[i] >= self.min_cache_tokens]
+        writable = [i for i in marks if totals[i] >= minimum]
         for i in writable:
             self._cache[segments[i].digest] = totals[i]
         created = max(0, totals[writable[-1]] - read) if writable else 0
@@ -537,6 +677,12 @@ def _stream_events(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         if block["type"] == "text":
             opening: dict[str, Any] = {"type": "text", "text": ""}
             deltas = [{"type": "text_delta", "text": c} for c in _chunks(block["text"], 24)]
+        elif block["type"] == "thinking":
+            opening = {"type": "thinking", "thinking": "", "signature": ""}
+            deltas = [{"type": "thinking_delta", "thinking": c} for c in _chunks(block["thinking"], 24)]
+            deltas.append({"type": "signature_delta", "signature": block["signature"]})
+        elif block["type"] == "redacted_thinking":
+            opening, deltas = dict(block), []
         else:
             opening = {**block, "input": {}}
             partial = _chunks(json.dumps(block["input"]), 16)

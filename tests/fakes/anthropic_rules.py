@@ -187,6 +187,8 @@ def _check_text(block: dict[str, Any], where: str) -> None:
         if block.get("cache_control"):
             raise Invalid(f"{where}: cache_control cannot be set for empty text blocks")
         raise Invalid(f"{where}: text content blocks must be non-empty")
+    if not block["text"].strip():
+        raise Invalid(f"{where}: text content blocks must contain non-whitespace text")
 
 
 def _blocks(message: dict[str, Any], where: str) -> list[dict[str, Any]]:
@@ -232,6 +234,12 @@ def _check_messages(messages: Any) -> int:
                 _check_text(block, at)
             if kind in NO_CACHE_BLOCKS and "cache_control" in block:
                 raise Invalid(f"{at}: cache_control cannot be set on {kind} blocks")
+            if kind == "thinking":
+                for name in ("thinking", "signature"):
+                    if not isinstance(block.get(name), str):
+                        raise Invalid(f"{at}.thinking.{name}: Field required")
+            if kind == "redacted_thinking" and not isinstance(block.get("data"), str):
+                raise Invalid(f"{at}.redacted_thinking.data: Field required")
             breakpoints += _cache_control(block.get("cache_control"), f"{at}.cache_control")
             if kind == "tool_result":
                 breakpoints += _check_result_content(block, at)

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from tests.fakes.github_checks import App
 from tests.fakes.github_faults import (
     SECONDARY_MESSAGE,
     WRITE_METHODS,
@@ -28,6 +29,7 @@ from tests.fakes.github_faults import (
 )
 from tests.fakes.github_graphql import GraphQLHandlers
 from tests.fakes.github_handlers import Handlers
+from tests.fakes.github_openapi import docs_url
 from tests.fakes.github_render import Renderer
 from tests.fakes.github_routes import PAGINATED, ApiError, Ctx, Reply, match
 from tests.fakes.github_state import Repo, Token, World
@@ -159,6 +161,14 @@ class GitHubEmulator:
     def set_permission(self, full_name: str, login: str, role: str) -> None:
         """Collaborator role: admin, maintain, write, triage, read or none."""
         self.world.set_permission(full_name, login, role)
+
+    def add_app(self, slug: str, **kwargs: Any) -> App:
+        """Register a GitHub App whose bot account is `<slug>[bot]` (kwargs: name, owner)."""
+        return self.world.add_app(slug, **kwargs)
+
+    def set_drafts_supported(self, full_name: str, supported: bool) -> None:
+        """False: the plan has no draft pull requests here (a private repository on GitHub Free)."""
+        self.repo(full_name).drafts_supported = supported
 
     def set_actions_can_create_prs(self, full_name: str, allowed: bool) -> None:
         """The "Allow GitHub Actions to create and approve pull requests" setting."""
@@ -346,7 +356,8 @@ class GitHubEmulator:
             with self.world.lock:
                 reply: Reply = getattr(self.handlers, route.handler)(ctx)
         except ApiError as err:
-            return err.status, err.body(), {**headers, **err.headers}
+            body = err.body(docs_url(route.operation) or "https://docs.github.com/rest")
+            return err.status, body, {**headers, **err.headers}
         if route.handler in PAGINATED and isinstance(reply.body, list):
             reply = self._paginate(ctx, reply)
         return reply.status, reply.body, {**headers, **reply.headers}

@@ -15,29 +15,38 @@ from tests.fakes.github_openapi import conformance_errors
 REPO = "octo-org/taskboard"
 ACTIONS_TOKEN = "ghs_" + "A" * 36
 BOT = "github-actions[bot]"
+# A GitHub App installed on the repository, as actions/create-github-app-token mints its token.
+APP_SLUG = "specship-app"
+APP_BOT = f"{APP_SLUG}[bot]"
+APP_TOKEN = "ghs_" + "P" * 36
+TOKEN_PERMISSIONS = {
+    "contents": "write",
+    "issues": "write",
+    "pull-requests": "write",
+    "checks": "write",
+    "metadata": "read",
+}
 USER_TOKENS = {"alice": "ghp_alice", "bob": "ghp_bob", "carol": "ghp_carol", "dave": "ghp_dave"}
 ROLES = {"alice": "admin", "bob": "write", "mallory": "maintain", "carol": "read", "dave": "triage"}
 
 
 def standard_emulator() -> GitHubEmulator:
     """Started emulator: repo octo-org/taskboard (main, README), GITHUB_TOKEN-like ACTIONS_TOKEN
-    for github-actions[bot] (contents/issues/pull-requests: write), users alice=admin,
-    bob=write, mallory=maintain, carol=read, dave=triage, eve (no role), bot accounts
-    Copilot and evil-app[bot] (type Bot), and personal tokens USER_TOKENS."""
+    for github-actions[bot] (contents/issues/pull-requests/checks: write), the App specship-app
+    with APP_TOKEN (the same permissions), users alice=admin, bob=write, mallory=maintain,
+    carol=read, dave=triage, eve (no role), bot accounts Copilot and evil-app[bot] (type Bot),
+    and personal tokens USER_TOKENS."""
     emu = GitHubEmulator().start()
     emu.add_repo(REPO, description="Spec Kit example app")
-    emu.add_user(BOT, type="Bot")
+    emu.add_app("github-actions", name="GitHub Actions", owner="github")
+    emu.add_app(APP_SLUG, name="Specship App", owner="octo-org")
     emu.add_user("Copilot", type="Bot")
     emu.add_user("evil-app[bot]", type="Bot")
     emu.add_user("eve")
     for login, role in ROLES.items():
         emu.set_permission(REPO, login, role)
-    emu.add_token(
-        ACTIONS_TOKEN,
-        BOT,
-        installation=True,
-        permissions={"contents": "write", "issues": "write", "pull-requests": "write", "metadata": "read"},
-    )
+    emu.add_token(ACTIONS_TOKEN, BOT, installation=True, permissions=TOKEN_PERMISSIONS)
+    emu.add_token(APP_TOKEN, APP_BOT, installation=True, permissions=TOKEN_PERMISSIONS)
     for login, token in USER_TOKENS.items():
         emu.add_token(token, login)
     return emu

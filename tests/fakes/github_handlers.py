@@ -23,7 +23,17 @@ class Handlers(IssueHandlers):
         if ctx.token.installation:
             raise ApiError(403, "Resource not accessible by integration")
         data = self.r.full_user(ctx.token.login)
-        data.update({"private_gists": 0, "total_private_repos": 0, "two_factor_authentication": True})
+        data.update(  # the private-user object: the account asks about itself
+            {
+                "user_view_type": "private",
+                "private_gists": 0,
+                "total_private_repos": 0,
+                "owned_private_repos": 0,
+                "disk_usage": 0,
+                "collaborators": 0,
+                "two_factor_authentication": True,
+            }
+        )
         return Reply(200, data)
 
     def get_user(self, ctx: Ctx) -> Reply:
@@ -221,6 +231,9 @@ class Handlers(IssueHandlers):
                 raise invalid("PullRequest", "custom", message=f"A pull request already exists for {label}.")
         if head_repo is repo and repo.git.count_commits(base_sha, head_sha) == 0:
             raise invalid("PullRequest", "custom", message=f"No commits between {base} and {head_ref}")
+        if ctx.field("draft") and not repo.drafts_supported:
+            # A private repository on GitHub Free or Pro (SWE-agent/SWE-agent#179, OpenHands#6560).
+            raise ApiError(422, "Draft pull requests are not supported in this repository.")
         assert ctx.login is not None
         pull = self.world.open_pull(
             repo,

@@ -255,6 +255,15 @@ class IssueHandlers(HandlerBase):
         self.need(ctx, repo, perms, "read", True)
         return self._react(ctx, comment.reactions)
 
+    def react_review_comment(self, ctx: Ctx) -> Reply:
+        repo = self.repo(ctx)
+        wanted = int(ctx.params["comment_id"])
+        found = [c for p in repo.pulls.values() for c in p.review_comments if c.id == wanted]
+        if not found:
+            raise not_found()
+        self.need(ctx, repo, ("pull_requests",), "read", True)
+        return self._react(ctx, found[0].reactions)
+
     def unreact_comment(self, ctx: Ctx) -> Reply:
         repo = self.repo(ctx)
         comment = self.comment(repo, ctx)

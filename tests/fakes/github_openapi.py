@@ -60,6 +60,16 @@ def _validation_spec() -> dict[str, Any]:
     return fixed
 
 
+def docs_url(operation: str | None) -> str | None:
+    """The documentation page GitHub links in its error bodies for `METHOD /path`, if described."""
+    if operation is None:
+        return None
+    method, path = operation.split(" ", 1)
+    op = spec()["paths"].get(path, {}).get(method.lower())
+    url = ((op or {}).get("externalDocs") or {}).get("url")
+    return str(url) if url else None
+
+
 def operations() -> set[str]:
     """Every `METHOD /path` the subset describes."""
     return {

@@ -597,7 +597,7 @@ class Renderer:
             "original_line": comment.line,
             "side": comment.side,
             "subject_type": "line",
-            "reactions": self.rollup(f"{url}/reactions", []),
+            "reactions": self.rollup(f"{url}/reactions", comment.reactions),
         }
         if comment.in_reply_to_id is not None:
             data["in_reply_to_id"] = comment.in_reply_to_id

@@ -32,11 +32,12 @@ class ApiError(Exception):
         self.errors = errors
         self.headers = headers or {}
 
-    def body(self) -> Json:
+    def body(self, docs: str = DOCS) -> Json:
+        """GitHub's error object; docs is the operation's documentation page, as GitHub links it."""
         data: Json = {"message": self.message}
         if self.errors is not None:
             data["errors"] = self.errors
-        data["documentation_url"] = DOCS
+        data["documentation_url"] = docs
         data["status"] = str(self.status)
         return data
 
@@ -88,7 +89,7 @@ class Ctx:
         return self.body.get(name) if isinstance(self.body, dict) else None
 
 
-_NUMERIC = {"issue_number", "pull_number", "comment_id", "reaction_id"}
+_NUMERIC = {"issue_number", "pull_number", "comment_id", "reaction_id", "check_run_id"}
 _GREEDY = {"ref", "branch", "name"}
 
 
@@ -235,6 +236,12 @@ ROUTES: list[tuple[str, str, str]] = [
     ("DELETE", R + "/pulls/{pull_number}/requested_reviewers", "remove_requested_reviewers"),
     ("GET", R + "/pulls/{pull_number}/reviews", "list_reviews"),
     ("GET", R + "/pulls/{pull_number}/comments", "list_review_comments"),
+    ("POST", R + "/pulls/comments/{comment_id}/reactions", "react_review_comment"),
+    ("POST", R + "/check-runs", "create_check_run"),
+    ("GET", R + "/check-runs/{check_run_id}", "get_check_run"),
+    ("PATCH", R + "/check-runs/{check_run_id}", "update_check_run"),
+    ("GET", R + "/check-runs/{check_run_id}/annotations", "list_check_run_annotations"),
+    ("GET", R + "/commits/{ref}/check-runs", "list_check_runs_for_ref"),
     ("POST", "/graphql", "graphql"),
 ]
 
@@ -249,6 +256,7 @@ PAGINATED = {
     "list_files",
     "list_reviews",
     "list_review_comments",
+    "list_check_run_annotations",
 }
 
 

@@ -9,8 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.fakes.github_git import BareRepo
+
+if TYPE_CHECKING:
+    from tests.fakes.github_checks import App, CheckRun
 
 ROLES = ("none", "read", "triage", "write", "maintain", "admin")
 LEGACY_PERMISSION = {
@@ -23,6 +27,7 @@ LEGACY_PERMISSION = {
 }
 REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
 ACTIONS_BOT_ID = 41898282
+ACTIONS_APP_ID = 15368  # the GitHub Actions app (its bot is github-actions[bot])
 
 
 def role_at_least(role: str | None, needed: str) -> bool:
@@ -147,6 +152,7 @@ class ReviewComment:
     updated_at: float
     side: str = "RIGHT"
     in_reply_to_id: int | None = None
+    reactions: list[Reaction] = field(default_factory=list)
 
 
 @dataclass
@@ -194,6 +200,9 @@ class Repo:
     comments: dict[int, IssueComment] = field(default_factory=dict)
     actions_can_approve_prs: bool = True
     default_workflow_permissions: str = "write"
+    # False for a private repository on a plan without draft pull requests (GitHub Free, Pro).
+    drafts_supported: bool = True
+    check_runs: dict[int, CheckRun] = field(default_factory=dict)
     next_number: int = 1
 
     @property
@@ -215,6 +224,7 @@ class World:
         self.users: dict[str, User] = {}
         self.tokens: dict[str, Token] = {}
         self.repos: dict[str, Repo] = {}
+        self.apps: dict[str, App] = {}  # by bot login, lower case
         self._ids = itertools.count(1_000_001)
 
     def next_id(self) -> int:
@@ -234,6 +244,24 @@ class World:
             user = User(id=uid, login=login, type=type, site_admin=site_admin)
             self.users[login.lower()] = user
             return user
+
+    def add_app(self, slug: str, *, name: str | None = None, owner: str = "octo-org") -> App:
+        """Register a GitHub App and its bot account `<slug>[bot]` (type Bot)."""
+        from tests.fakes.github_checks import App
+
+        with self.lock:
+            app_id = ACTIONS_APP_ID if slug == "github-actions" else self.next_id()
+            app = App(app_id, slug, name or slug, owner)
+            if self.user(owner) is None:
+                self.add_user(owner, type="Organization")
+            if self.user(app.login) is None:
+                self.add_user(app.login, type="Bot")
+            self.apps[app.login.lower()] = app
+            return app
+
+    def app_of(self, login: str) -> App | None:
+        """The App whose bot account is login, or None."""
+        return self.apps.get(login.lower())
 
     def user(self, login: str) -> User | None:
         """The account with this login (case-insensitive), or None."""

@@ -217,6 +217,21 @@ def test_secret_in_a_test_file_without_pragma_is_reported(small: Callable[[dict[
     assert {f.location for f in by_rule(run(repo), "secret")} == {"tests/test_auth.py:1"}
 
 
+def test_alembic_revision_ids_are_not_secrets(small: Callable[[dict[str, str]], Path]) -> None:
+    """A new migration names its own and its parent's 12-hex-digit revision (issue 15: the template)."""
+    repo = small({})
+    migration = "app/alembic/versions/b1d2e3f4a5c6_due_dates.py"
+    append(
+        repo,
+        migration,
+        "revision = 'b1d2e3f4a5c6'\ndown_revision = 'fe56fa70289e'\nbranch_labels = None\n"
+        "SIGNATURE = '9f8e2b7c41d0a63e5f1b9c8d27e4a0f6b3c5d719'\n",
+    )
+    append(repo, "app/settings.py", "revision = 'fe56fa70289e'\n")  # not a migrations folder
+    secrets = by_rule(run(repo), "secret")
+    assert {f.location for f in secrets} == {f"{migration}:4", "app/settings.py:1"}
+
+
 # -- FastAPI patterns (AST) ---------------------------------------------------------------------------
 
 

@@ -646,6 +646,30 @@ def scripted_session(emu: GitHubEmulator, tmp_path: Path) -> None:
     pr.edit(body="B2")
     list(pr.get_files())
     pr.create_review_request(reviewers=["bob"])
+    assert alice.get_user().login == "alice"
+    assert gh.get_user("bob").type == "User"
+    repo.create_issue(title="A new issue")
+    alice.requester.requestJsonAndCheck("GET", f"{emu.url}/repos/{REPO}/actions/permissions/workflow")
+    issue.create_reaction("rocket")
+    emu.add_review(REPO, pr.number, author="bob", body="looks good")
+    review_comment = emu.add_review_comment(REPO, pr.number, author="bob", body="here", path="app.py")
+    list(pr.get_reviews())
+    list(pr.get_review_comments())
+    reactions = f"{emu.url}/repos/{REPO}/pulls/comments/{review_comment}/reactions"
+    gh.requester.requestJsonAndCheck("POST", reactions, input={"content": "eyes"})
+    annotation = {"path": "app.py", "start_line": 1, "end_line": 1, "annotation_level": "warning"}
+    run = repo.create_check_run(
+        "Specship",
+        sha,
+        status="in_progress",
+        output={"title": "t", "summary": "s", "annotations": [{**annotation, "message": "m"}]},
+    )
+    run.edit(conclusion="failure", output={"title": "t", "summary": "s2", "text": "x"})
+    repo.get_check_run(run.id)
+    list(run.get_annotations())
+    gh.requester.requestJsonAndCheck(
+        "GET", f"{emu.url}/repos/{REPO}/commits/{sha}/check-runs", parameters={"check_name": "Specship"}
+    )
     for call in (
         lambda: repo.get_issue(999),
         lambda: repo.create_pull(base="main", head="nope", title="x"),

@@ -27,10 +27,10 @@ from bot.github.retry import (
     Policy,
     RateLimited,
 )
-from bot.github.types import WRITE_ROLES
+from bot.github.types import WRITE_ROLES, DraftChange
 from tests.conftest import ROOT
 from tests.fakes.github_api import Fault, GitHubEmulator
-from tests.fakes.github_fixture import ACTIONS_TOKEN, BOT, REPO, USER_TOKENS
+from tests.fakes.github_fixture import ACTIONS_TOKEN, APP_TOKEN, BOT, REPO, USER_TOKENS
 
 MARKER = "<!-- specship:tracking:002-tasks -->"
 BRANCH = "specship/002-tasks"
@@ -71,7 +71,12 @@ def host(github_emu: GitHubEmulator, fake: FakeTime) -> GitHubHost:
 
 def limited_token(emu: GitHubEmulator, **levels: str | None) -> str:
     """An installation token like GITHUB_TOKEN with some permissions changed (None: removed)."""
-    granted: dict[str, str | None] = {"contents": "write", "issues": "write", "pull-requests": "write"}
+    granted: dict[str, str | None] = {
+        "contents": "write",
+        "issues": "write",
+        "pull-requests": "write",
+        "checks": "write",
+    }
     granted.update({k.replace("_", "-"): v for k, v in levels.items()})
     permissions = {k: v for k, v in granted.items() if v is not None} | {"metadata": "read"}
     emu.add_token(LIMITED_TOKEN, BOT, installation=True, permissions=permissions)
@@ -206,7 +211,7 @@ def test_tc32_resource_not_accessible_names_the_permission_and_is_not_retried(
     assert caught.value.permission == permission
     assert f"`{permission}`" in caught.value.cause
     assert "permissions:" in caught.value.fix
-    writes = [r for r in github_emu.requests if r.method != "GET"]
+    writes = [r for r in github_emu.requests if r.method != "GET" and r.path != "/graphql"]
     assert [r.status for r in writes] == [403]
     assert not [s for s in fake.sleeps if s > 1]
     no_token_in(caught.value)
@@ -286,11 +291,12 @@ def test_tc35_unresolvable_node_on_labels_and_review_request_is_retried(
 
 
 def test_tc35_unresolvable_node_on_graphql_mark_ready_is_retried(
-    github_emu: GitHubEmulator, host: GitHubHost
+    github_emu: GitHubEmulator, host: GitHubHost, fake: FakeTime
 ) -> None:
     pr = open_pr(github_emu, host)
+    app = make_host(github_emu, fake, APP_TOKEN)  # GITHUB_TOKEN may not run the mutation at all
     github_emu.inject("POST", r"^/graphql$", Fault.unresolvable_node(), times=1)
-    assert host.mark_ready(pr) is True
+    assert app.mark_ready(pr).changed is True
     assert github_emu.repo(REPO).pulls[pr].draft is False
 
 
@@ -305,7 +311,7 @@ def test_tc36_twenty_updates_edit_one_comment_with_spaced_patches(
         info = host.upsert_comment(issue, MARKER, f"step {step + 1}/20")
     assert comments(github_emu, issue) == [f"{MARKER}\nstep 20/20"]
     assert info.body.endswith("step 20/20")
-    writes = [r for r in github_emu.requests if r.method != "GET"]
+    writes = [r for r in github_emu.requests if r.method != "GET" and r.path != "/graphql"]
     assert [r.method for r in writes] == ["POST"] + ["PATCH"] * 19
     stamps = [datetime.fromisoformat(r.response_json["updated_at"]) for r in writes]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(stamps)]
@@ -348,7 +354,8 @@ def test_tc36_ambiguous_5xx_on_comment_create_never_duplicates(
     github_emu.inject("POST", r"/issues/\d+/comments$", Fault.server_error(502, after_effect=True))
     host.upsert_comment(issue, MARKER, "working")
     assert comments(github_emu, issue) == [f"{MARKER}\nworking"]
-    assert [r.method for r in github_emu.requests if r.method != "GET"] == ["POST", "PATCH"]
+    writes = [r for r in github_emu.requests if r.method != "GET" and r.path != "/graphql"]
+    assert [r.method for r in writes] == ["POST", "PATCH"]
 
 
 def test_tc36_content_creation_is_capped_per_run(github_emu: GitHubEmulator, fake: FakeTime) -> None:
@@ -500,28 +507,51 @@ def test_tc5_actor_and_triggering_actor_are_both_looked_up(
 # ---- pull request operations ----------------------------------------------------------------------
 
 
-def test_mark_ready_and_draft_use_graphql_mutations(github_emu: GitHubEmulator, host: GitHubHost) -> None:
+def test_mark_ready_and_draft_use_graphql_mutations(
+    github_emu: GitHubEmulator, host: GitHubHost, fake: FakeTime
+) -> None:
     pr = open_pr(github_emu, host)
-    assert host.mark_ready(pr) is True
+    app = make_host(github_emu, fake, APP_TOKEN)
+    assert app.mark_ready(pr) == DraftChange(True)
     assert github_emu.repo(REPO).pulls[pr].draft is False
-    assert host.mark_ready(pr) is False  # already ready: no mutation
-    assert host.mark_draft(pr) is True
-    assert host.get_pr(pr).draft is True
+    assert app.mark_ready(pr) == DraftChange(False)  # already ready: no mutation
+    assert app.mark_draft(pr) == DraftChange(True)
+    assert app.get_pr(pr).draft is True
     sent = [r.json["query"] for r in github_emu.calls("POST", r"^/graphql$")]
     assert len(sent) == 2
     assert "markPullRequestReadyForReview" in sent[0]
     assert "convertPullRequestToDraft" in sent[1]
 
 
-def test_graphql_forbidden_names_the_permission(
+def test_github_token_may_not_change_the_draft_state_and_that_is_no_error(
+    github_emu: GitHubEmulator, host: GitHubHost
+) -> None:
+    """GITHUB_TOKEN: "GraphQL: Resource not accessible by integration (markPullRequestReadyForReview)"
+    even with pull-requests: write (cli/cli#8910). Specship never depends on it."""
+    pr = open_pr(github_emu, host)
+    change = host.mark_ready(pr)
+    assert change == DraftChange(False, refused="Resource not accessible by integration")
+    assert github_emu.repo(REPO).pulls[pr].draft is True
+    sent = github_emu.calls("POST", r"^/graphql$", 200)[-1]
+    assert sent.response_json["errors"][0]["type"] == "FORBIDDEN"
+    assert sent.response_json["errors"][0]["path"] == ["markPullRequestReadyForReview"]
+    github_emu.repo(REPO).pulls[pr].draft = False
+    assert host.mark_draft(pr).refused == "Resource not accessible by integration"
+    assert github_emu.repo(REPO).pulls[pr].draft is False
+
+
+def test_an_app_token_without_contents_write_is_refused_the_mutation(
     github_emu: GitHubEmulator, host: GitHubHost, fake: FakeTime
 ) -> None:
     pr = open_pr(github_emu, host)
-    weak = make_host(github_emu, fake, limited_token(github_emu, pull_requests="read"))
-    github_emu.repo(REPO).pulls[pr].issue.login = "alice"  # not the token's own pull request
-    with pytest.raises(MissingPermission) as caught:
-        weak.mark_ready(pr)
-    assert caught.value.permission == "pull-requests: write"
+    github_emu.add_token(
+        "ghs_" + "R" * 36,
+        "specship-app[bot]",
+        installation=True,
+        permissions={"pull-requests": "write", "contents": "read", "metadata": "read"},
+    )
+    weak = make_host(github_emu, fake, "ghs_" + "R" * 36)
+    assert weak.mark_ready(pr).refused == "Resource not accessible by integration"
     assert github_emu.repo(REPO).pulls[pr].draft is True
 
 
@@ -619,8 +649,10 @@ def test_preflight_passes_for_github_token_and_creates_nothing(
     assert host.preflight("specship/") == []
     state = github_emu.repo(REPO)
     assert (state.pulls, state.issues, state.git.refs("refs/")) == ({}, {}, refs)
-    probes = [r.status for r in github_emu.requests if r.method == "POST"]
-    assert probes == [422, 422, 422]
+    probes = [r for r in github_emu.requests if r.method == "POST" and r.path != "/graphql"]
+    assert [r.status for r in probes] == [422, 422, 422, 422]
+    assert probes[-1].path == f"/repos/{REPO}/check-runs"
+    assert state.check_runs == {}
 
 
 @pytest.mark.parametrize(
@@ -655,13 +687,16 @@ def test_preflight_user_tokens_use_repository_push_permission(
     github_emu: GitHubEmulator, fake: FakeTime
 ) -> None:
     reader = make_host(github_emu, fake, USER_TOKENS["carol"])
-    (problem,) = reader.preflight("specship/")
-    assert problem.check == "push"
+    problem, checks = reader.preflight("specship/")
+    assert (problem.check, problem.blocking, checks.blocking) == ("push", True, False)
     assert "carol" in problem.cause
     assert "Write role" in problem.fix
     writer = make_host(github_emu, fake, USER_TOKENS["bob"])
-    assert writer.preflight("specship/") == []
+    (warning,) = writer.preflight("specship/")
+    assert (warning.check, warning.blocking) == ("checks", False)
+    assert "only GitHub Apps create check runs" in warning.cause
     assert writer.whoami() == "bob"
+    assert not github_emu.calls("POST", r"/check-runs$"), "no probe: a personal token never can"
 
 
 def test_preflight_finds_a_branch_that_blocks_the_prefix(

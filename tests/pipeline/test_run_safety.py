@@ -121,9 +121,13 @@ def test_tc4_a_bot_is_refused_before_any_other_api_call(world: World) -> None:
     assert result.returncode == 0, log(result)
     (comment,) = bot_comments(world, number)
     assert "allowed-bots" in comment
-    # The only calls are the ones that post that comment: no permission or user lookup, no reaction.
+    # The only calls are the ones that post that comment (and learn who Specship is, to find an
+    # earlier one: GET /user, then the GraphQL viewer): no permission or user lookup, no reaction.
     paths = {r.path for r in world.github.requests}
-    assert paths <= {"/user", f"/repos/{REPO}/issues/{number}/comments"}, paths
+    assert paths <= {"/user", "/graphql", f"/repos/{REPO}/issues/{number}/comments"}, paths
+    assert all(
+        "mutation" not in (r.json or {}).get("query", "") for r in world.github.calls("POST", "^/graphql$")
+    )
     assert world.anthropic.requests == []
 
 

@@ -211,3 +211,38 @@ def test_push_that_only_ticks_task_boxes_plans_nothing(tmp_path: Path, git_repo:
     assert result["jobs"] == []
     assert "only had task boxes ticked" in result["ignored"]
     assert "job-count=0" in output
+
+
+# ---- plan agrees with run (issue 14) ---------------------------------------------------------------
+
+
+def test_a_label_added_by_a_bot_not_allow_listed_is_no_job(tmp_path: Path) -> None:
+    payload = json.loads((WEBHOOKS / "issues/labeled.payload.json").read_text())
+    payload["label"]["name"] = "specship"
+    payload["issue"]["body"] = "Please implement specs/002-task-due-dates/."
+    payload["sender"].update(login="evil-app[bot]", type="Bot")
+    result, output = run_plan("issues", payload, tmp_path)
+    assert result["jobs"] == []
+    assert result["refused"] == "evil-app[bot] is a bot not in allowed-bots"
+    assert "job-count=0" in output
+    allowed, _ = run_plan("issues", payload, tmp_path, **{"INPUT_ALLOWED-BOTS": "evil-app[bot]"})
+    assert [j["kind"] for j in allowed["jobs"]] == ["implement"]
+    assert allowed["refused"] is None
+
+
+@pytest.mark.parametrize("verb", ["revise add a test", "check"])
+def test_a_pr_only_command_on_a_plain_issue_is_help(tmp_path: Path, verb: str) -> None:
+    payload = json.loads((WEBHOOKS / "go-playground/pull-request-issue-comment.json").read_text())
+    payload["issue"].pop("pull_request", None)
+    payload["comment"]["body"] = f"/specship {verb}"
+    result, _ = run_plan("issue_comment", payload, tmp_path)
+    assert [(j["kind"], j["issue"]) for j in result["jobs"]] == [("help", payload["issue"]["number"])]
+    assert result["notes"] == [f"`{verb.split(maxsplit=1)[0]}` works only on a Specship pull request."]
+
+
+def test_retry_on_a_plain_issue_stays_a_retry(tmp_path: Path) -> None:
+    payload = json.loads((WEBHOOKS / "go-playground/pull-request-issue-comment.json").read_text())
+    payload["issue"].pop("pull_request", None)
+    payload["comment"]["body"] = "/specship retry"
+    result, _ = run_plan("issue_comment", payload, tmp_path)
+    assert [j["kind"] for j in result["jobs"]] == ["retry"]
