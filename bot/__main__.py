@@ -1,16 +1,22 @@
 """Composition root and CLI: run | plan | local | demo | check | specs | schema | action."""
 
-from __future__ import annotations
-
-import argparse
-import importlib
-import os
-import signal
+# Nothing is imported here before the import path is safe: `python -m bot` puts the current
+# directory (often the repository the model writes) first on sys.path, so the guard runs before
+# any other import, `from __future__` included (see bot/pathguard.py). Everything else this module
+# needs is imported inside the functions, after the guard; the console script (`specship`, which
+# calls main()) runs it at the top of main().
 import sys
-from collections.abc import Callable, Sequence
-from types import FrameType
 
-from bot.exceptions import FatalError
+from bot import pathguard
+
+if __name__ == "__main__":
+    pathguard.secure()
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
+    from types import FrameType
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1
@@ -51,8 +57,10 @@ class Cancelled(BaseException):
     """The runner cancelled the job (SIGTERM) or the user pressed Ctrl-C."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> "argparse.ArgumentParser":
     """The CLI; arguments live here so `--help` imports nothing heavy."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="specship",
         description="Turn Spec Kit specifications into tested, secure pull requests.",
@@ -119,23 +127,55 @@ def version() -> str:
         return "unknown"
 
 
-def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
+def _resolve(target: str) -> "Callable[[argparse.Namespace], int]":
+    import importlib
+
     module_name, func_name = target.split(":")
     func: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module_name), func_name)
     return func
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Cancelled(f"received signal {signum}")
+ALREADY_STOPPING = (
+    "specship: signal {signum} ignored: already stopping, finishing the cleanup (WIP commit, push, "
+    "the final status comment)\n"
+)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse arguments, run one command, and turn every way of ending into an exit code."""
+class _Signals:
+    """The first SIGTERM or SIGINT cancels the run; later ones are noted and ignored, so the cleanup
+    the first one started (WIP commit, push, the final tracking comment) is never cut short."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+
+    def __call__(self, signum: int, frame: "FrameType | None") -> None:
+        self.received.append(signum)
+        if len(self.received) == 1:
+            raise Cancelled(f"received signal {signum}")
+        import os
+
+        # os.write, not print: a handler may interrupt a write to stderr already in progress.
+        os.write(2, ALREADY_STOPPING.format(signum=signum).encode())
+
+
+def main(argv: "Sequence[str] | None" = None) -> int:
+    """Parse arguments, run one command, and turn every way of ending into an exit code.
+
+    Without `argv` this is the program (the `specship` command): the import path is made safe
+    first. With `argv`, a caller that embeds Specship owns its own process.
+    """
+    if argv is None:
+        pathguard.secure()
+    import os
+    import signal
+
     from bot import actions
+    from bot.exceptions import FatalError
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    handler = _Signals()
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         if args.command == "action":
             from bot.cli.common import action_argv
@@ -152,7 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         actions.bug(exc, BUG_HINT, show_traceback=bool(os.environ.get("SPECSHIP_DEBUG")))
         return EXIT_BUG
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, before in previous.items():
+            signal.signal(sig, before)
 
 
 if __name__ == "__main__":

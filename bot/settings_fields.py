@@ -138,6 +138,14 @@ class Settings:
         one_per_line=True,
     )
     test_command: str = _value("python -m pytest", "Command that runs the project's tests (argv, no shell).")
+    sandbox_network: str = _value(
+        "none",
+        "Network of generated code (tests, the app import): none (a fresh network namespace with only "
+        "its own loopback, where the runner allows one; else a warning says it could not) or host "
+        "(needed when the tests use a database or another service over TCP). setup-command always "
+        "has the runner's network.",
+        enum=("none", "host"),
+    )
     app_directory: str = _value(
         ".",
         "Directory of the backend (cwd of the test command and of the app import).",
@@ -155,6 +163,11 @@ class Settings:
     auth_dependencies: tuple[str, ...] = _list(
         "Names of dependencies that authenticate a request, beside fastapi.security schemes.",
         item_pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$",
+    )
+    owner_scope_exempt: tuple[str, ...] = _list(
+        "Routes that may read every user's rows (admin views), as in public-routes: unscoped queries "
+        "there are warnings, not errors.",
+        item_pattern=_ROUTE,
     )
     allowed_bots: tuple[str, ...] = _list(
         "Bot accounts allowed to trigger Specship (bots are refused otherwise).",

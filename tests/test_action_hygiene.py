@@ -796,7 +796,13 @@ def test_example_workflow_triggers_and_job() -> None:
             }
         },
     }
-    (job,) = doc["jobs"].values()
+    plan, job = doc["jobs"]["plan"], doc["jobs"]["specship"]
+    assert set(doc["jobs"]) == {"plan", "specship"}
+    assert "contains(github.event.comment.body, '/specship')" in plan["if"]
+    assert plan["permissions"] == {"contents": "read"}
+    assert "secrets." not in json.dumps(plan), "plan needs no secrets"
+    assert next(s for s in plan["steps"] if s.get("id") == "plan")["with"] == {"command": "plan"}
+    assert job["needs"] == "plan"
     assert job["permissions"] == {
         "contents": "write",
         "pull-requests": "write",
@@ -804,13 +810,8 @@ def test_example_workflow_triggers_and_job() -> None:
         "checks": "write",
     }
     assert job["timeout-minutes"] == 60
-    assert job["concurrency"] == {
-        "group": "specship-${{ github.event.issue.number || github.event.pull_request.number"
-        " || github.ref }}",
-        "cancel-in-progress": False,
-    }
-    assert "contains(github.event.comment.body, '/specship')" in job["if"]
-    assert "github.event_name == 'workflow_dispatch'" in job["if"]
+    assert job["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.jobs) }}"
+    assert "github.event_name == 'workflow_dispatch'" in plan["if"]
     checkout, specship = job["steps"]
     # the default branch, never a PR merge ref: config and specs come from the base
     assert checkout["with"] == {
@@ -823,7 +824,19 @@ def test_example_workflow_triggers_and_job() -> None:
         "github-token": "${{ secrets.GITHUB_TOKEN }}",
         "anthropic-api-key": "${{ secrets.ANTHROPIC_API_KEY }}",
     }
-    assert "env" not in specship
+    assert specship["env"] == {"SPECSHIP_JOB": "${{ toJSON(matrix) }}"}
+
+
+def test_example_workflow_serializes_runs_per_feature() -> None:
+    """Two issues naming the same feature share its branch: their runs must not overlap (finding 6)."""
+    job = load_yaml(EXAMPLE)["jobs"]["specship"]
+    assert job["concurrency"] == {
+        "group": "specship-${{ matrix.feature || github.event.issue.number"
+        " || github.event.pull_request.number || github.ref }}",
+        "cancel-in-progress": False,
+    }
+    matrix = load_yaml(MATRIX_EXAMPLE)["jobs"]["implement"]
+    assert matrix["concurrency"]["group"] == "specship-${{ matrix.feature }}"
 
 
 def test_matrix_example_fans_out_from_plan() -> None:
@@ -854,7 +867,8 @@ def test_postgres_example_is_the_example_plus_a_database_service() -> None:
     job = doc["jobs"]["specship"]
     service = job.pop("services")["postgres"]
     step = next(s for s in job["steps"] if s.get("id") == "specship")
-    assert step.pop("env") == {"POSTGRES_PASSWORD": "${{ secrets.POSTGRES_PASSWORD }}"}
+    env = step["env"]
+    assert env.pop("POSTGRES_PASSWORD") == "${{ secrets.POSTGRES_PASSWORD }}"
     assert doc == base, "apart from the service and the step's env, it is examples/workflows/specship.yml"
     assert service["env"]["POSTGRES_PASSWORD"] == "${{ secrets.POSTGRES_PASSWORD }}"
     assert "--health-cmd" in service["options"]

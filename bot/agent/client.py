@@ -233,7 +233,8 @@ class AnthropicModel:
     def _fatal(self, exc: BaseException, status: int, billed: list[Usage]) -> CallFailed:
         what = describe_api_error(exc)
         if status == 529:
-            return CallFailed(f"Anthropic overloaded: {what}.", _FIXES[529].format(retry=self.retry_hint), tuple(billed))
+            fix = _FIXES[529].format(retry=self.retry_hint)
+            return CallFailed(f"Anthropic overloaded: {what}.", fix, tuple(billed))
         return CallFailed(
             f"The model API refused the request: {what}.", _FIXES.get(status, _FIXES[400]), tuple(billed)
         )

@@ -50,6 +50,7 @@ def build_model(
     settings: Settings,
     env: Mapping[str, str],
     deadline: float,
+    *,
     warn: Callable[[str], None] = _warn,
     retry_hint: str | None = None,
 ) -> Model:

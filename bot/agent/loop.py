@@ -12,6 +12,7 @@ from typing import Any
 from bot.agent import prompts
 from bot.agent.ledger import Ledger
 from bot.agent.model import CallFailed, Model, ModelResponse
+from bot.agent.tool_calls import ToolCallChecker
 from bot.agent.tools import Toolbox, ToolResult
 from bot.agent.transcript import Transcript
 from bot.exceptions import (
@@ -65,6 +66,8 @@ class Agent:
     turns: int = 0
     started: float = 0.0
     _pending: list[dict[str, Any]] = field(default_factory=list)
+    _checker: ToolCallChecker = field(default_factory=ToolCallChecker)
+    _malformed: dict[str, str] = field(default_factory=dict)
     _paused: bool = False
     _warned: bool = False
     _truncations: int = 0
@@ -103,10 +106,13 @@ class Agent:
             response = self._complete()
             self.turns += 1
             call = self.ledger.record(response.usage, response.request_id)
-            if response.stop_reason == "end_turn" and not sendable(response.content):
+            # A malformed tool_use (no name or id, input not an object) is answered with an error,
+            # and sent back in a form the API accepts, or the next request would fail.
+            content, self._malformed = self._checker.check(response.content)
+            if response.stop_reason == "end_turn" and not sendable(content):
                 user_blocks = self._empty_reply(response, call.cost_usd)
                 continue
-            self._store(response.content)
+            self._store(content)
             self._paused = response.stop_reason == "pause_turn"
             self.transcript.write(
                 "assistant",
@@ -117,7 +123,7 @@ class Agent:
                     "usage": vars(response.usage) | {"cost_usd": round(call.cost_usd, 6)},
                 },
             )
-            user_blocks = self._handle(response.stop_reason, response.content)
+            user_blocks = self._handle(response.stop_reason, content)
 
     def _complete(self) -> ModelResponse:
         """One model call; attempts the API billed without an answer go into the ledger too."""
@@ -214,6 +220,8 @@ class Agent:
         for use in tool_uses:
             if truncated:
                 result = ToolResult(TRUNCATED_TOOL, is_error=True)
+            elif use["id"] in self._malformed:
+                result = ToolResult(self._malformed[use["id"]], is_error=True)
             else:
                 try:
                     result = self.tools.execute(use["name"], use.get("input"))

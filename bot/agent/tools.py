@@ -2,125 +2,39 @@
 
 from __future__ import annotations
 
-import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import git
+import regex
+
+from bot import sandbox
+from bot.agent.tool_schemas import EDITOR, TOOL_DEFINITIONS, ToolInputError, validate
 from bot.exceptions import NeedsClarification, Submitted
 from bot.sandbox.paths import PathRefused, Workspace
 
-EDITOR = "str_replace_based_edit_tool"
 MAX_VIEW_CHARS = 60_000
 MAX_SEARCH_RESULTS = 100
 MAX_SEARCH_FILE_BYTES = 1_000_000
 MAX_SEARCH_LINE = 400
+MAX_SEARCH_SECONDS = 10.0
+
+SEARCH_TIMED_OUT = (
+    "The search stopped after {seconds:.1f} s without finishing ({count} matches so far): the "
+    "regular expression backtracks too much (nested repeats such as (a+)+ or (a|aa)+). Use a "
+    "simpler pattern, or narrow it with 'path'."
+)
+NO_TIME_LEFT = (
+    "Not run: the run's time budget is used up. Specship is ending the run; the work so far is "
+    "kept and published as a draft."
+)
 
 UNKNOWN_TOOL = (
     "There is no tool named {name!r}. Specship gives no shell and no network: use "
     "str_replace_based_edit_tool, search, run_tests, run_checks, ask_clarification or submit_report."
 )
-
-_STR_LIST = {"type": "array", "items": {"type": "string"}}
-
-SUBMIT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "summary": {"type": "string", "description": "One sentence: what the change does."},
-        "files": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"path": {"type": "string"}, "purpose": {"type": "string"}},
-                "required": ["path", "purpose"],
-            },
-        },
-        "code_notes": {
-            "type": "string",
-            "description": (
-                "Two or three sentences on how the change fits the existing code, citing the code it "
-                "builds on as `cite start:end:path` (lines at the base commit; each is checked)."
-            ),
-        },
-        "security_measures": _STR_LIST,
-        "error_handling": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"status": {"type": "integer"}, "cases": {"type": "string"}},
-                "required": ["status", "cases"],
-            },
-        },
-        "acceptance_criteria": {
-            "type": "array",
-            "description": "Each spec scenario or requirement with the pytest node ids that prove it.",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "string", "description": "Scenario key, e.g. US1-AS2."},
-                    "criterion": {"type": "string"},
-                    "tests": _STR_LIST,
-                },
-                "required": ["criterion", "tests"],
-            },
-        },
-        "environment_variables": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"name": {"type": "string"}, "purpose": {"type": "string"}},
-                "required": ["name", "purpose"],
-            },
-        },
-        "follow_ups": {**_STR_LIST, "maxItems": 3},
-    },
-    "required": ["summary", "files", "acceptance_criteria"],
-}
-
-TOOL_DEFINITIONS: list[dict[str, Any]] = [
-    {"type": "text_editor_20250728", "name": EDITOR},
-    {
-        "name": "search",
-        "description": "Regex search over the repository's files; returns path:line: text.",
-        "input_schema": {
-            "type": "object",
-            "properties": {
-                "pattern": {"type": "string", "description": "Python regular expression."},
-                "path": {"type": "string", "description": "Only files under this directory."},
-            },
-            "required": ["pattern"],
-        },
-    },
-    {
-        "name": "run_tests",
-        "description": "Run the project's tests (all, or the given pytest node ids).",
-        "input_schema": {
-            "type": "object",
-            "properties": {"node_ids": _STR_LIST},
-        },
-    },
-    {
-        "name": "run_checks",
-        "description": "Run Specship's gates (tests, security, auth, contracts, guard) as reviewers will.",
-        "input_schema": {"type": "object", "properties": {}},
-    },
-    {
-        "name": "ask_clarification",
-        "description": "Ask 2-3 targeted questions when the spec is ambiguous; ends the run.",
-        "input_schema": {
-            "type": "object",
-            "properties": {"questions": {**_STR_LIST, "minItems": 2, "maxItems": 3}},
-            "required": ["questions"],
-        },
-    },
-    {
-        "name": "submit_report",
-        "description": "Finish: report the change for the pull request. Call once, when tests pass.",
-        "input_schema": SUBMIT_SCHEMA,
-    },
-]
 
 
 @dataclass(frozen=True)
@@ -131,39 +45,6 @@ class ToolResult:
     is_error: bool = False
 
 
-class ToolInputError(ValueError):
-    """The model sent input the tool cannot use; the message tells it how to fix the call."""
-
-
-def validate(schema: Mapping[str, Any], value: Any, where: str = "input") -> None:
-    """Check a value against the small JSON Schema subset the tool schemas use."""
-    kind = schema.get("type")
-    checks: dict[str, Callable[[Any], bool]] = {
-        "object": lambda v: isinstance(v, dict),
-        "array": lambda v: isinstance(v, list),
-        "string": lambda v: isinstance(v, str),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    }
-    if kind in checks and not checks[kind](value):
-        raise ToolInputError(f"{where} must be a {kind}")
-    if kind == "object":
-        for name in schema.get("required", ()):
-            if name not in value:
-                raise ToolInputError(f"{where}.{name} is required")
-        properties = schema.get("properties", {})
-        for name, item in value.items():
-            if name not in properties:
-                raise ToolInputError(f"{where}.{name} is not a known field")
-            validate(properties[name], item, f"{where}.{name}")
-    if kind == "array":
-        if "minItems" in schema and len(value) < schema["minItems"]:
-            raise ToolInputError(f"{where} needs at least {schema['minItems']} items")
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            raise ToolInputError(f"{where} takes at most {schema['maxItems']} items")
-        for index, item in enumerate(value):
-            validate(schema.get("items", {}), item, f"{where}[{index}]")
-
-
 @dataclass
 class Toolbox:
     """The handlers behind TOOL_DEFINITIONS, bound to one workspace and the harness's runners."""
@@ -172,6 +53,8 @@ class Toolbox:
     run_tests: Callable[[Sequence[str]], ToolResult]
     run_checks: Callable[[], ToolResult]
     edited: set[str] = field(default_factory=set)
+    # Seconds left in the run's budget (None: no budget); by default the sandbox policy's.
+    time_left: Callable[[], float | None] = sandbox.time_left
 
     def definitions(self) -> list[dict[str, Any]]:
         return TOOL_DEFINITIONS
@@ -191,6 +74,8 @@ class Toolbox:
             return ToolResult(UNKNOWN_TOOL.format(name=name), is_error=True)
         if not isinstance(tool_input, dict):
             return ToolResult("The tool input must be a JSON object.", is_error=True)
+        if name in ("search", "run_tests", "run_checks") and self._seconds_left() <= 0:
+            return ToolResult(NO_TIME_LEFT, is_error=True)
         try:
             schema = next((d.get("input_schema") for d in TOOL_DEFINITIONS if d["name"] == name), None)
             if schema is not None:
@@ -230,6 +115,7 @@ class Toolbox:
 
     def _view(self, path: str, view_range: Any) -> ToolResult:
         target = self.workspace.resolve_read(path)
+        self.workspace.check_visible(path, target)
         if target.is_dir():
             return ToolResult(self._listing(target))
         if not target.is_file():
@@ -255,7 +141,7 @@ class Toolbox:
         root = self.workspace.root
         rel = directory.relative_to(root).as_posix()
         prefix = "" if rel == "." else rel
-        files = git.list_files(root, None, prefix or ".")
+        files = self.workspace.visible_files(prefix or ".")
         shown: set[str] = set()
         for name in files:
             parts = Path(name).relative_to(prefix or ".").parts
@@ -292,30 +178,44 @@ class Toolbox:
         return ToolResult(f"Inserted {len(new.splitlines())} lines after line {line} of {path}.")
 
     # -- search --------------------------------------------------------------------------------
+    def _seconds_left(self) -> float:
+        left = self.time_left()
+        return float("inf") if left is None else left
+
     def _search(self, args: dict[str, Any]) -> ToolResult:
+        # The `regex` module, because it can stop a match: a catastrophic pattern from the model
+        # must not hold the orchestrator past the search's share of the run's time.
+        budget = min(MAX_SEARCH_SECONDS, self._seconds_left())
         try:
-            pattern = re.compile(args["pattern"])
-        except re.error as exc:
+            pattern = regex.compile(args["pattern"])
+        except (regex.error, ValueError, TypeError) as exc:
             raise ToolInputError(f"invalid regular expression: {exc}") from None
         under = args.get("path") or "."
         directory = self.workspace.resolve_read(under)
         root = self.workspace.root
         prefix = directory.relative_to(root).as_posix()
         hits: list[str] = []
-        for name in git.list_files(root, None, prefix):
-            file = root / name
-            try:
-                if file.is_symlink() or file.stat().st_size > MAX_SEARCH_FILE_BYTES:
+        deadline = time.monotonic() + budget
+        try:
+            for name in self.workspace.visible_files(prefix):
+                file = root / name
+                try:
+                    if file.is_symlink() or file.stat().st_size > MAX_SEARCH_FILE_BYTES:
+                        continue
+                    text = file.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
                     continue
-                text = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            for number, line in enumerate(text.splitlines(), 1):
-                if len(line) <= 2000 and pattern.search(line):
-                    hits.append(f"{name}:{number}: {line.strip()[:MAX_SEARCH_LINE]}")
-                    if len(hits) >= MAX_SEARCH_RESULTS:
-                        hits.append(f"[stopped at {MAX_SEARCH_RESULTS} matches: narrow the search]")
-                        return ToolResult("\n".join(hits))
+                for number, line in enumerate(text.splitlines(), 1):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError
+                    if len(line) <= 2000 and pattern.search(line, timeout=left):
+                        hits.append(f"{name}:{number}: {line.strip()[:MAX_SEARCH_LINE]}")
+                        if len(hits) >= MAX_SEARCH_RESULTS:
+                            hits.append(f"[stopped at {MAX_SEARCH_RESULTS} matches: narrow the search]")
+                            return ToolResult("\n".join(hits))
+        except TimeoutError:
+            return ToolResult(SEARCH_TIMED_OUT.format(seconds=budget, count=len(hits)), is_error=True)
         return ToolResult("\n".join(hits) or "No matches.")
 
     # -- ending tools --------------------------------------------------------------------------

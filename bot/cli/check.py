@@ -1,4 +1,4 @@
-"""`specship check`: every gate on a working tree, as text, JSON, SARIF or GitHub annotations."""
+"""`specship check`: every gate's verdict on a working tree, as text, JSON, SARIF or GitHub annotations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from bot import actions, git, sandbox
 from bot.cli.common import existing_dir, load_settings
 from bot.exceptions import FatalError
-from bot.gates import GateContext, GateResult
+from bot.gates import LABELS, GateContext, GateResult, Verdict
 from bot.gates.run import run_all
 from bot.pipeline.layout import resolve_app_directory
 from bot.speckit.api import catalog
@@ -41,12 +41,20 @@ def resolve_base(repo: Path, base: str | None) -> str:
     return head
 
 
+def overall(results: list[GateResult]) -> Verdict:
+    """fail if any gate failed, else not verified if any could not check, else pass."""
+    verdicts = {r.verdict for r in results}
+    return "fail" if "fail" in verdicts else "not verified" if "not verified" in verdicts else "pass"
+
+
 def to_json(results: list[GateResult]) -> dict[str, Any]:
     return {
         "passed": all(r.passed for r in results),
+        "verdict": overall(results),
         "gates": [
             {
                 "name": r.name,
+                "verdict": r.verdict,
                 "passed": r.passed,
                 "ran": r.ran,
                 "summary": r.summary,
@@ -60,6 +68,10 @@ def to_json(results: list[GateResult]) -> dict[str, Any]:
                         "rule": f.rule,
                     }
                     for f in r.findings
+                ],
+                "not_verified": [
+                    {"what": u.what, "fix": u.fix, "file": u.file, "line": u.line, "rule": u.rule}
+                    for u in r.unverified
                 ],
             }
             for r in results
@@ -88,6 +100,24 @@ def to_sarif(results: list[GateResult]) -> dict[str, Any]:
                     location["region"] = {"startLine": finding.line}
                 entry["locations"] = [{"physicalLocation": location}]
             sarif_results.append(entry)
+        for gap in gate.unverified:
+            # Never green: a check that could not be made is an error in code scanning too.
+            rule_id = f"{gate.name}/{gap.rule}"
+            rules.setdefault(
+                rule_id, {"id": rule_id, "shortDescription": {"text": f"Specship {gate.name}: not verified"}}
+            )
+            entry = {
+                "ruleId": rule_id,
+                "level": "error",
+                "message": {"text": f"not verified: {gap.what}. Fix: {gap.fix}"},
+                "properties": {"verdict": "not verified", "fix": gap.fix},
+            }
+            if gap.file:
+                location = {"artifactLocation": {"uri": gap.file}}
+                if gap.line:
+                    location["region"] = {"startLine": gap.line}
+                entry["locations"] = [{"physicalLocation": location}]
+            sarif_results.append(entry)
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -101,6 +131,7 @@ def to_sarif(results: list[GateResult]) -> dict[str, Any]:
                     }
                 },
                 "results": sarif_results,
+                "properties": {"verdicts": {gate.name: gate.verdict for gate in results}},
             }
         ],
     }
@@ -109,8 +140,10 @@ def to_sarif(results: list[GateResult]) -> dict[str, Any]:
 def to_text(results: list[GateResult]) -> str:
     lines = []
     for gate in results:
-        lines.append(f"{'PASS' if gate.passed else 'FAIL'}  {gate.name:<13} {gate.summary}")
+        lines.append(f"{gate.label:<12}  {gate.name:<13} {gate.summary}")
         lines.extend(f"      {f.severity}: {f.render()}" for f in gate.findings)
+        lines.extend(f"      not verified: {u.render()}" for u in gate.unverified)
+    lines.append(f"Verdict: {LABELS[overall(results)]}")
     return "\n".join(lines)
 
 
@@ -124,7 +157,11 @@ def main(args: argparse.Namespace) -> int:
         feature = catalog(repo, None, settings.specs_dir).locate(args.feature, settings.branch_prefix).name
     with sandbox.project_environment(repo, settings) as project:
         base = resolve_base(repo, args.base)
-        results = run_all(GateContext(repo, base, settings, feature, project.python, project.env))
+        ctx = GateContext(repo, base, settings, feature, project.python, project.env)
+        # setup-command (above) keeps the runner's network; the tests and the app import get the
+        # configured one.
+        with sandbox.applied_policy(network=settings.sandbox_network):
+            results = run_all(ctx)
     rt = actions.runtime()
     if args.format == "json":
         print(json.dumps(to_json(results), indent=2))
@@ -139,6 +176,14 @@ def main(args: argparse.Namespace) -> int:
                     file=finding.file,
                     line=finding.line,
                     title=f"Specship {gate.name}",
+                )
+            for gap in gate.unverified:
+                rt.annotate(
+                    "error",
+                    f"[{gate.name}] not verified: {gap.what}. Fix: {gap.fix}",
+                    file=gap.file,
+                    line=gap.line,
+                    title=f"Specship {gate.name}: not verified",
                 )
         # findings quote test output and code: workflow commands in them must not act
         rt.relay(to_text(results))

@@ -42,7 +42,7 @@ def warn_then_wait(
             err.write(COUNTDOWN.format(left=left))
             err.flush()
             sleep(1)
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C or SIGTERM: bot.__main__ turns both into its Cancelled
         err.write("\n")
         rt.info(STOPPED)
         raise

@@ -138,11 +138,13 @@ def _print_result(
     rt.info(f"Branch:      {branch}")
     rt.info(f"Conclusion:  {outcome.conclusion}")
     for gate in outcome.gates:
-        rt.info(f"  {'PASS' if gate.passed else 'FAIL'}  {gate.name:<13} {gate.summary}")
+        rt.info(f"  {gate.label:<12}  {gate.name:<13} {gate.summary}")
     for question in outcome.questions:
         rt.info(f"  question: {question}")
     for item in outcome.unfinished:
         rt.info(f"  unfinished: {item}")
+    for path in outcome.left_out:
+        rt.info(f"  left out (Specship did not write it, so did not commit it): {path}")
     u = outcome.ledger.usage
     rt.info(
         f"Model:       {outcome.turns} turns, {u.total_input:,} input / {u.output_tokens:,} output tokens, "

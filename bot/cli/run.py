@@ -287,7 +287,15 @@ def _run_job(run: RunEnv, trigger: Trigger, job: Job, delta: str = "") -> JobRes
     try:
         return implement(run, target, tracker)
     except BaseException as exc:
-        close_tracker(run, tracker, exc)
+        try:
+            close_tracker(run, tracker, exc)
+        except BaseException as late:
+            if isinstance(late, Exception):
+                raise
+            # Cancelled during the final edit itself: later signals are ignored (bot.__main__),
+            # so this second edit completes and the comment never stays at "working".
+            close_tracker(run, tracker, late)
+            raise
         raise
 
 

@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 Severity = Literal["error", "warning", "notice"]
+# Every gate answers one of these; "not verified" is never green (see docs/gates.md).
+Verdict = Literal["pass", "fail", "not verified"]
+VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "not verified")
+LABELS: dict[Verdict, str] = {"pass": "PASS", "fail": "FAIL", "not verified": "NOT VERIFIED"}
+# When a gate did not run and said nothing more precise, this is what the user can do.
+FIX_UNKNOWN = "read the gate's summary in the job log; it names what stopped the check"
 
 
 @dataclass(frozen=True)
@@ -36,8 +42,30 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Unverified:
+    """Something a gate could not check, and the one setting or fix that makes it checkable."""
+
+    what: str
+    fix: str
+    file: str | None = None
+    line: int | None = None
+    rule: str = "not-verified"
+
+    @property
+    def location(self) -> str:
+        if self.file and self.line:
+            return f"{self.file}:{self.line}"
+        return self.file or ""
+
+    def render(self) -> str:
+        where = self.location
+        text = f"{self.what} (fix: {self.fix})"
+        return f"{where}: {text}" if where else text
+
+
+@dataclass(frozen=True)
 class GateResult:
-    """A gate's verdict: passed only when it found no error-level finding and could run."""
+    """A gate's verdict: fail on any error finding, else not verified when something went unchecked."""
 
     name: str
     summary: str
@@ -45,14 +73,33 @@ class GateResult:
     ran: bool = True
     seconds: float = 0.0
     details: dict[str, object] = field(default_factory=dict, compare=False)
+    unverified: tuple[Unverified, ...] = ()
+
+    def __post_init__(self) -> None:
+        # A gate that did not run must say why: "did not run" may never read as a pass.
+        if not self.ran and not self.unverified:
+            gap = Unverified(f"the {self.name} gate did not run: {self.summary}", FIX_UNKNOWN)
+            object.__setattr__(self, "unverified", (gap,))
 
     @property
     def errors(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == "error")
 
     @property
+    def verdict(self) -> Verdict:
+        if self.errors:
+            return "fail"
+        if self.unverified or not self.ran:
+            return "not verified"
+        return "pass"
+
+    @property
     def passed(self) -> bool:
-        return self.ran and not self.errors
+        return self.verdict == "pass"
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.verdict]
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ class DependencyInfo:
     qualname: str = ""
     param: str | None = None
     security: str | None = None  # the scheme name when this node is a fastapi.security scheme
+    optional: bool = False  # a scheme with auto_error=False: it lets requests without credentials on
     scopes: tuple[str, ...] = ()  # the scopes of its own Security(..., scopes=[...])
     children: tuple[DependencyInfo, ...] = ()
     file: str | None = None
@@ -48,6 +49,48 @@ class RouteInfo:
 
 
 @dataclass(frozen=True)
+class ProbeAnswer:
+    """How the app answered one probe request: its status, and whether the endpoint was reached."""
+
+    status: int | None
+    reached: bool
+    error: str | None = None
+    elsewhere: bool = False  # the request was routed to another route (this one is shadowed)
+
+    @property
+    def rejected(self) -> bool:
+        return not self.reached and not self.elsewhere and self.status in (401, 403)
+
+    def describe(self) -> str:
+        if self.reached:
+            return "reached the handler"
+        if self.elsewhere:
+            return self.error or "routed to another route"
+        if self.status is not None:
+            return str(self.status)
+        return self.error or "no answer"
+
+
+@dataclass(frozen=True)
+class RouteProbe:
+    """The probe requests sent to one method of one route (answers by probe label)."""
+
+    method: str
+    path: str
+    url: str
+    answers: dict[str, ProbeAnswer]
+    skipped: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthProbe:
+    """The behavioural auth probe of the imported app: per (method, path), or why it could not run."""
+
+    startup_error: str | None
+    routes: dict[tuple[str, str], RouteProbe]
+
+
+@dataclass(frozen=True)
 class AppInfo:
     """What the gates know about the app, and whether it came from importing it or from its source."""
 
@@ -57,6 +100,18 @@ class AppInfo:
     source: Literal["import", "static"]
     app: str = ""
     openapi_error: str | None = None
+    probe: AuthProbe | None = None  # None: the probe never ran (the app was read from its source)
+    unresolved: tuple[Unresolved, ...] = ()  # what the static reader could not follow
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A registration or name the static reader could not follow: its place and its text."""
+
+    file: str | None
+    line: int | None
+    text: str
+    why: str
 
 
 @dataclass(frozen=True)

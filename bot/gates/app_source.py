@@ -42,13 +42,13 @@ def _call_name(node: ast.expr) -> str:
     return func.attr if isinstance(func, ast.Attribute) else ""
 
 
-def _constructs_app(node: ast.AST) -> bool:
+def constructs_app(node: ast.AST) -> bool:
     return any(isinstance(n, ast.Call) and _call_name(n) == "FastAPI" for n in ast.walk(node))
 
 
 def _find_app(tree: ast.Module) -> tuple[str, bool] | None:
     """The attribute holding the app in one module: `x = FastAPI(...)`, `x = make()`, or a factory."""
-    factories = {n.name for n in tree.body if isinstance(n, FUNCS) and _constructs_app(n)}
+    factories = {n.name for n in tree.body if isinstance(n, FUNCS) and constructs_app(n)}
     for node in tree.body:
         if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]

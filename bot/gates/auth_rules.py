@@ -7,10 +7,6 @@ from collections.abc import Iterable
 
 from bot.gates.app_model import DependencyInfo, RouteInfo
 
-# FastAPI's own documentation routes describe the API rather than serve data: open by default
-# (docs/gates.md), wherever FastAPI(docs_url=...) puts them.
-DOCS_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
-
 
 def _path_regex(pattern: str) -> re.Pattern[str]:
     """`*` matches one path segment (or part of one), a final `**` any suffix, including none."""
@@ -38,7 +34,9 @@ def matches_public(patterns: Iterable[str], method: str, path: str) -> str | Non
 
 
 def is_public(route: RouteInfo, method: str, patterns: Iterable[str]) -> bool:
-    return route.docs or route.path in DOCS_PATHS or matches_public(patterns, method, route.path) is not None
+    """Listed in public-routes, or one of FastAPI's own documentation routes (wherever docs_url puts
+    them: they describe the API, they serve no data). A route of the app's own at /docs is not."""
+    return route.docs or matches_public(patterns, method, route.path) is not None
 
 
 def names_auth(dependency: DependencyInfo, auth_names: Iterable[str]) -> bool:
@@ -50,16 +48,49 @@ def names_auth(dependency: DependencyInfo, auth_names: Iterable[str]) -> bool:
     )
 
 
-def authenticates(dependency: DependencyInfo, auth_names: Iterable[str]) -> bool:
-    """It is, or depends (at any depth) on, a fastapi.security scheme or a configured auth dependency."""
-    names = tuple(auth_names)
-    return any(d.security is not None or names_auth(d, names) for d in dependency.walk())
+def _authenticating(node: DependencyInfo, names: tuple[str, ...], optional: bool = False) -> bool:
+    # A scheme with auto_error=False lets a request without credentials through: alone it proves nothing.
+    return (node.security is not None and (optional or not node.optional)) or names_auth(node, names)
 
 
-def authentication(route: RouteInfo, auth_names: Iterable[str]) -> DependencyInfo | None:
-    """The first of the route's dependencies (router ones first, as FastAPI runs them) that authenticates."""
+def authenticates(dependency: DependencyInfo, auth_names: Iterable[str], *, optional: bool = False) -> bool:
+    """It is, or depends (at any depth) on, a fastapi.security scheme or a configured auth dependency.
+
+    optional=True also counts schemes with auto_error=False: the user they identify, when there is one.
+    """
     names = tuple(auth_names)
-    return next((d for d in route.dependencies if authenticates(d, names)), None)
+    return any(_authenticating(d, names, optional) for d in dependency.walk())
+
+
+def authentication(
+    route: RouteInfo, auth_names: Iterable[str], *, optional: bool = True
+) -> DependencyInfo | None:
+    """The first of the route's dependencies (router ones first, as FastAPI runs them) that authenticates.
+
+    By name only: the behavioural probe decides whether it really refuses bad credentials.
+    """
+    names = tuple(auth_names)
+    return next((d for d in route.dependencies if authenticates(d, names, optional=optional)), None)
+
+
+def explain(dependency: DependencyInfo, auth_names: Iterable[str]) -> str:
+    """Why a dependency counts as authentication: the chain down to the scheme or the configured name."""
+    names = tuple(auth_names)
+
+    def chain(node: DependencyInfo) -> list[str] | None:
+        label = node.name + (" (auto_error=False)" if node.optional else "")
+        if names_auth(node, names):
+            return [f"{label} (auth-dependencies)"]
+        if node.security is not None:
+            return [label]
+        for child in node.children:
+            found = chain(child)
+            if found is not None:
+                return [label, *found]
+        return None
+
+    found = chain(dependency) or [dependency.name]
+    return " → ".join(found)
 
 
 def scopes_of(dependency: DependencyInfo, inherited: tuple[str, ...] = ()) -> tuple[str, ...]:

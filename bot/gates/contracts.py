@@ -8,12 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from bot import git
-from bot.gates import Finding, GateContext, GateResult
+from bot.gates import Finding, GateContext, GateResult, Unverified
 from bot.gates.contract_compare import Comparison
 from bot.gates.contract_schema import METHODS, Contract, is_openapi, load_contract, template
 from bot.speckit import api as specs
 
 NAME = "contracts"
+NO_OPENAPI = "the app's OpenAPI document could not be produced{why}, so the contract was not checked"
+FIX_OPENAPI = (
+    "make the app importable in the sandbox (`setup-command`, `test-env` or `.env.example` "
+    "variables, `app`) and `app.openapi()` work on it"
+)
 CONTRACT_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_CONTRACT_BYTES = 2 * 1024 * 1024
 
@@ -54,8 +59,11 @@ def feature_folder(ctx: GateContext, rev: str | None) -> str:
     return f"{ctx.settings.specs_dir}/{ctx.feature}"
 
 
-def gate(ctx: GateContext, app_openapi: dict[str, Any] | None) -> GateResult:
-    """Compare every OpenAPI file in specs/<feature>/contracts/ (read at ctx.base) with app_openapi."""
+def gate(ctx: GateContext, app_openapi: dict[str, Any] | None, why: str | None = None) -> GateResult:
+    """Compare every OpenAPI file in the feature's contracts/ (read at ctx.base) with app_openapi.
+
+    `why` says why there is no app_openapi (the import or app.openapi() failed), for "not verified".
+    """
     started = time.monotonic()
     if not ctx.feature:
         return GateResult(NAME, "no contract (no feature)")
@@ -104,15 +112,14 @@ def gate(ctx: GateContext, app_openapi: dict[str, Any] | None) -> GateResult:
     if not contracts and not findings:
         return GateResult(NAME, "no contract", seconds=time.monotonic() - started)
     if app_openapi is None or not isinstance(app_openapi, dict):
-        findings.append(
-            Finding(
-                "the app's OpenAPI document could not be produced (the app did not import or app.openapi() "
-                "failed), so the contract was not checked",
-                rule="no-openapi",
-            )
-        )
+        gap = Unverified(NO_OPENAPI.format(why=f" ({why})" if why else ""), FIX_OPENAPI, rule="no-openapi")
         return GateResult(
-            NAME, "not run: no app.openapi()", tuple(findings), ran=False, seconds=time.monotonic() - started
+            NAME,
+            "not run: no app.openapi()",
+            tuple(findings),
+            ran=False,
+            seconds=time.monotonic() - started,
+            unverified=(gap,),
         )
     if not contracts:
         return GateResult(

@@ -1,21 +1,31 @@
-"""The fastapi_auth gate: which dependency authenticates each route, and whether queries are per-user."""
+"""The fastapi_auth gate: every non-public route refuses bad credentials (probed), queries are per-user."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
-from bot.gates import Finding, GateContext, GateResult
+from bot.gates import Finding, GateContext, GateResult, Unverified
 from bot.gates.app_model import AppInfo, RouteInfo
-from bot.gates.auth_rules import authentication, is_public, scopes_of
-from bot.gates.owner_scope import OwnerScoping, Query
+from bot.gates.auth_decide import FIX_IMPORT, FIX_STARTUP, decide
+from bot.gates.auth_rules import authentication, explain, is_public, scopes_of
+from bot.gates.owner_findings import OwnerFindings
 from bot.gates.probe import DEFAULT_TIMEOUT_S, load_app_info
-from bot.gates.static_routes import SourceIndex
 from bot.settings import Settings
 
 NAME = "fastapi_auth"
+NOT_IMPORTED = (
+    "the app could not be imported ({error}), so its routes were read from the source and none "
+    "could be probed"
+)
+STARTUP_FAILED = "the app's startup failed in the sandbox ({error}), so no route could be probed"
+NO_ROUTES = (
+    "no route of {app} was found besides FastAPI's own documentation, so authentication was not checked"
+)
+NAME_ONLY = "{n} route(s) are authenticated by name only, unprobed: {routes}"
+FIX_APP = "set `app: module:attribute` (and `app-directory`) in .github/specship.yml to the app to judge"
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,9 @@ class RouteRow:
     source: str
     scopes: tuple[str, ...] = ()
     endpoint: str = ""
+    explanation: str = ""  # why the auth dependency counts: the chain down to its scheme
+    probe: str = ""  # what the behavioural probe got, or why it did not run
+    protected: bool | None = None  # the verdict: None when it could not be decided
 
     def as_dict(self) -> dict[str, object]:
         row = asdict(self)
@@ -39,40 +52,27 @@ class RouteRow:
         return row
 
 
-# ---- public routes --------------------------------------------------------------------------------
-
-
-# ---- authentication ------------------------------------------------------------------------------
-
-
-def _row(
-    route: RouteInfo, method: str, info: AppInfo, settings: Settings, owner_scoped: bool | None = None
-) -> RouteRow:
+def _row(route: RouteInfo, method: str, info: AppInfo, settings: Settings) -> RouteRow:
     auth = authentication(route, settings.auth_dependencies)
     return RouteRow(
         method=method,
         path=route.path,
         auth=auth.name if auth else "",
         public=is_public(route, method, settings.public_routes),
-        owner_scoped=owner_scoped,
+        owner_scoped=None,
         file=route.file,
         line=route.line,
         source=info.source,
         scopes=scopes_of(auth) if auth else (),
         endpoint=route.endpoint,
+        explanation=explain(auth, settings.auth_dependencies) if auth else "",
     )
 
 
 def route_table(info: AppInfo, settings: Settings) -> list[RouteRow]:
-    """One row per (method, path), without owner scoping (the gate adds it)."""
+    """One row per (method, path), without the gate's verdicts (owner scoping, probe)."""
     rows = [_row(r, m, info, settings) for r in info.routes for m in r.methods]
     return sorted(rows, key=lambda r: (r.path, r.method))
-
-
-# ---- owner scoping (always read from the source) ----------------------------------------------------
-
-
-# ---- the gate --------------------------------------------------------------------------------------
 
 
 def _fix(rows: Sequence[RouteRow]) -> str:
@@ -80,85 +80,71 @@ def _fix(rows: Sequence[RouteRow]) -> str:
     return used.most_common(1)[0][0] if used else "get_current_user_id"
 
 
-def _unauthenticated(row: RouteRow, route: RouteInfo, dependency: str) -> Finding:
-    if route.kind == "mount":
-        message = (
-            f"the app mounted at {row.path} is not checked for authentication; protect it and list "
-            f"'{row.path}/**' in public-routes, or remove the mount"
+def _gaps(info: AppInfo, user_routes: int) -> list[Unverified]:
+    """What keeps the whole table from being trusted: the import, the probe, the reader, the app."""
+    gaps = [Unverified(u.why, FIX_IMPORT, u.file, u.line, "unresolved") for u in info.unresolved]
+    if info.source == "static" and info.app:
+        gaps.append(
+            Unverified(
+                NOT_IMPORTED.format(error=info.error or "unknown error"), FIX_IMPORT, rule="import-failed"
+            )
         )
-    else:
-        handler = route.endpoint.rpartition(".")[2] or "its handler"
-        message = (
-            f"{row.method} {row.path} has no authentication dependency: add "
-            f"`Depends({dependency})` to the parameters of {handler} (or to its router's "
-            f"`dependencies=`), or list '{row.method} {row.path}' in public-routes if it is meant "
-            "to be open"
+    elif info.probe is not None and info.probe.startup_error:
+        gaps.append(
+            Unverified(
+                STARTUP_FAILED.format(error=info.probe.startup_error), FIX_STARTUP, rule="startup-failed"
+            )
         )
-    return Finding(message, row.file, row.line, "error", "unauthenticated-route")
-
-
-def _unscoped(row: RouteRow, query: Query) -> Finding:
-    model = query.model
-    return Finding(
-        f"{row.method} {row.path}: `{query.text}` reads {model.name} rows without the current "
-        f"user's id ({model.name}.{model.owner} holds the owner); filter on it, e.g. "
-        f"`.where({model.name}.{model.owner} == user_id)`, so a user cannot reach another's data",
-        query.file,
-        query.line,
-        "warning",
-        "owner-scope",
-    )
+    if not info.routes and info.error and not info.app:
+        gaps.append(Unverified(info.error, FIX_APP, rule="no-app"))  # none found, or two could be it
+    elif not user_routes:
+        gaps.append(Unverified(NO_ROUTES.format(app=info.app or "the app"), FIX_APP, rule="no-routes"))
+    return gaps
 
 
 def gate(ctx: GateContext, info: AppInfo | None = None, *, timeout: float = DEFAULT_TIMEOUT_S) -> GateResult:
-    """Every route not listed in public-routes must depend on authentication (see docs/gates.md)."""
+    """Every route not listed in public-routes must refuse requests without valid credentials."""
     started = time.monotonic()
     info = info if info is not None else load_app_info(ctx, timeout)
     settings = ctx.settings
     findings: list[Finding] = []
-    if info.source == "static" and info.error:
-        findings.append(
-            Finding(
-                f"the app could not be imported, so its routes were read from the source: {info.error}",
-                severity="warning",
-                rule="import-failed",
-            )
-        )
-    if not info.routes:
-        findings.append(
-            Finding(
-                f"no route found for {info.app or 'the app'}, so authentication cannot be checked; "
-                "set `app: module:attribute` in .github/specship.yml",
-                rule="no-routes",
-            )
-        )
-    scoping = OwnerScoping(SourceIndex(ctx.app_dir, ctx.repo), settings.auth_dependencies)
+    user_routes = [r for r in info.routes if not r.docs]
+    unverified = _gaps(info, len(user_routes))
+    owner = OwnerFindings(ctx)
     fix = _fix(route_table(info, settings))
-    warned: set[tuple[str, int]] = set()
     table: list[RouteRow] = []
+    by_name_only: list[str] = []
     for route in info.routes:
-        scoped, unscoped = scoping.route(route) if route.kind in ("http", "websocket") else (None, [])
+        scoped = owner.route(route)
         for method in route.methods:
-            row = _row(route, method, info, settings, scoped)
-            table.append(row)
-            if not row.auth and not row.public:
-                findings.append(_unauthenticated(row, route, fix))
-            for query in unscoped:
-                if (query.file, query.line) not in warned:
-                    warned.add((query.file, query.line))
-                    findings.append(_unscoped(row, query))
+            row = replace(_row(route, method, info, settings), owner_scoped=scoped)
+            if row.public:
+                table.append(replace(row, probe="public: not probed"))
+                continue
+            decision = decide(
+                route, method, named=row.auth, explanation=row.explanation, probe=info.probe, fix=fix
+            )
+            table.append(replace(row, probe=decision.probe, protected=decision.protected))
+            if decision.finding is not None:
+                findings.append(decision.finding)
+            if decision.unverified is not None:
+                if decision.unverified.rule == "not-probed" and info.source == "static":
+                    by_name_only.append(f"{method} {route.path}")  # one gap says it for all of them
+                else:
+                    unverified.append(decision.unverified)
+    if by_name_only:
+        unverified.append(
+            Unverified(
+                NAME_ONLY.format(n=len(by_name_only), routes=", ".join(by_name_only[:8])),
+                FIX_IMPORT,
+                rule="not-probed",
+            )
+        )
+    findings += owner.findings
     table.sort(key=lambda r: (r.path, r.method))
-    open_routes = sum(1 for r in table if not r.auth and not r.public)
-    how = "imported" if info.source == "import" else "static analysis; the app did not import"
-    summary = (
-        f"{len(table)} routes ({how}): {sum(1 for r in table if r.auth)} authenticated, "
-        f"{sum(1 for r in table if r.public and not r.auth)} public, {open_routes} unauthenticated; "
-        f"{sum(1 for r in table if r.owner_scoped)} owner-scoped, "
-        f"{sum(1 for r in table if r.owner_scoped is False)} with unscoped queries"
-    )
     return GateResult(
         NAME,
-        summary,
+        _summary(table, info),
         tuple(findings),
         seconds=time.monotonic() - started,
         details={
@@ -167,4 +153,23 @@ def gate(ctx: GateContext, info: AppInfo | None = None, *, timeout: float = DEFA
             "error": info.error,
             "app": info.app,
         },
+        unverified=tuple(unverified),
+    )
+
+
+def _summary(table: list[RouteRow], info: AppInfo) -> str:
+    how = (
+        "imported and probed"
+        if info.source == "import" and info.probe
+        else "static analysis; the app did not import"
+    )
+    if info.source == "import" and not info.probe:
+        how = "imported"
+    protected = sum(1 for r in table if r.protected)
+    return (
+        f"{len(table)} routes ({how}): {protected} refused every probe, "
+        f"{sum(1 for r in table if r.public)} public, {sum(1 for r in table if r.protected is False)} "
+        f"unauthenticated, {sum(1 for r in table if r.protected is None and not r.public)} undecided; "
+        f"{sum(1 for r in table if r.owner_scoped)} owner-scoped, "
+        f"{sum(1 for r in table if r.owner_scoped is False)} with unscoped queries"
     )

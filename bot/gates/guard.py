@@ -6,31 +6,17 @@ import time
 from collections import Counter
 
 from bot import git
-from bot.gates import Finding, GateContext, GateResult
+from bot.gates import Finding, GateContext, GateResult, Unverified
 from bot.gates.diffs import FileDiff, load_diff
 from bot.gates.guard_asserts import assertions
 from bot.gates.guard_config import config_findings
 from bot.gates.guard_paths import protected_findings
+from bot.gates.guard_runner import runner_findings
 from bot.gates.guard_tests import deleted_tests, removed_tests, skips
 
 NAME = "guard"
-
-# -- protected paths -----------------------------------------------------------------------------
-
-
-# -- deleted tests -------------------------------------------------------------------------------
-
-
-# -- skips, xfails and result-altering hooks -----------------------------------------------------
-
-
-# -- removed and weakened assertions -------------------------------------------------------------
-
-
-# -- relaxed pytest / coverage / bandit configuration --------------------------------------------
-
-
-# -- the gate ------------------------------------------------------------------------------------
+NO_BASE = "the guard needs the base revision of the change to read its diff, and there is none"
+FIX_BASE = "check out the history (actions/checkout with `fetch-depth: 0`) or pass `--base <commit>`"
 
 
 def check(files: list[FileDiff], ctx: GateContext, base: str) -> list[Finding]:
@@ -40,10 +26,15 @@ def check(files: list[FileDiff], ctx: GateContext, base: str) -> list[Finding]:
     def old_source(path: str) -> bytes | None:
         return git.show_file(ctx.repo, base, path)
 
+    def new_source(path: str) -> bytes | None:
+        target = ctx.repo / path
+        return None if target.is_symlink() else git.show_file(ctx.repo, None, path)
+
     return [
         *protected_findings(files, ctx),
         *deleted_tests(files, gone),
         *skips(files),
+        *runner_findings(files, new_source),
         *assertions(files, gone, old_source),
         *config_findings(files, ctx.repo, base),
     ]
@@ -53,12 +44,8 @@ def gate(ctx: GateContext) -> GateResult:
     """The guard verdict on the work tree's diff against ctx.base; every finding is an error."""
     started = time.monotonic()
     if not ctx.base or ctx.base == git.ZERO_SHA:
-        return GateResult(
-            NAME,
-            "not run: no base revision to compare with",
-            (Finding("the guard needs the base revision of the change to read the diff", rule="no-base"),),
-            ran=False,
-        )
+        gap = Unverified(NO_BASE, FIX_BASE, rule="no-base")
+        return GateResult(NAME, "not run: no base revision to compare with", ran=False, unverified=(gap,))
     files = load_diff(ctx.repo, ctx.base)
     findings = check(files, ctx, ctx.base)
     rules = Counter(f.rule for f in findings)

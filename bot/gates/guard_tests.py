@@ -1,4 +1,4 @@
-"""Tests removed or switched off: deleted test functions and files, new skips, result-changing hooks."""
+"""Tests removed or switched off: deleted test functions and files, new skips and xfails."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ from bot.gates import Finding
 from bot.gates.diffs import FileDiff, is_test_file
 
 TEST_DEF_RE = re.compile(r"^\s*(?:async\s+)?def\s+(test\w*)\s*\(")
-
-
-_PY_DEF_RE = re.compile(r"^\s*(?:async\s+)?def\s+(\w+)\s*\(")
 
 
 def removed_tests(files: list[FileDiff]) -> dict[str, list[tuple[str, int]]]:
@@ -74,15 +71,6 @@ _SKIP_RE = re.compile(
 )
 
 
-_HOOKS = frozenset({
-    "pytest_runtest_makereport", "pytest_runtest_protocol", "pytest_runtest_call",
-    "pytest_runtest_setup", "pytest_runtest_logreport", "pytest_report_teststatus",
-    "pytest_collection_modifyitems", "pytest_ignore_collect", "pytest_deselected",
-    "pytest_pycollect_makeitem", "pytest_collect_file", "pytest_sessionfinish",
-    "pytest_collection_finish", "pytest_itemcollected",
-})  # fmt: skip
-
-
 def skips(files: list[FileDiff]) -> list[Finding]:
     findings = []
     for fd in files:
@@ -102,18 +90,6 @@ def skips(files: list[FileDiff]) -> list[Finding]:
                             fd.path,
                             line.new,
                             rule="skip-added",
-                        )
-                    )
-                    continue
-                hook = _PY_DEF_RE.match(line.text)
-                if hook and hook.group(1) in _HOOKS:
-                    findings.append(
-                        Finding(
-                            f"adds the pytest hook {hook.group(1)}, which can skip, deselect or rewrite "
-                            "test results",
-                            fd.path,
-                            line.new,
-                            rule="pytest-hook",
                         )
                     )
     return findings

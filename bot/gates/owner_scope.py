@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.gates.app_model import RouteInfo
 from bot.gates.app_source import FUNCS
 from bot.gates.auth_rules import authenticates
+from bot.gates.owner_models import OwnedModel, owned_models
 from bot.gates.static_index import FunctionNode, Module
 from bot.gates.static_routes import SourceIndex
-
-OWNER_FIELDS = ("user_id", "owner_id", "owner")
-
-
-_USER_FOREIGN_KEY = re.compile(r"(?i)^\w*users?\.\w+$")
-
 
 _QUERY_BUILDERS = frozenset({"select", "update", "delete"})
 
 
-@dataclass(frozen=True)
-class OwnedModel:
-    """A SQLModel table whose rows belong to a user."""
-
-    name: str
-    module: str
-    owner: str
+_GATING = frozenset({"where", "filter", "filter_by", "having", "join", "outerjoin"})
 
 
 @dataclass(frozen=True)
@@ -47,49 +35,6 @@ class _Analysis:
     queries: list[Query] = field(default_factory=list)
     touched: bool = False  # an owned model appears in the code at all
     reached: bool = False  # the user's id is passed on to the data layer
-
-
-def _table_class(node: ast.ClassDef) -> bool:
-    return any(
-        k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True
-        for k in node.keywords
-    )
-
-
-def _owner_field(index: SourceIndex, module: Module, node: ast.ClassDef, depth: int = 0) -> str | None:
-    for item in node.body:
-        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
-            if item.target.id in OWNER_FIELDS:
-                return item.target.id
-            value = item.value
-            for keyword in value.keywords if isinstance(value, ast.Call) else ():
-                key = keyword.value
-                if (
-                    keyword.arg == "foreign_key"
-                    and isinstance(key, ast.Constant)
-                    and isinstance(key.value, str)
-                    and _USER_FOREIGN_KEY.match(key.value)
-                ):
-                    return item.target.id
-    for base in node.bases if depth < 10 else ():
-        ref = index.evaluate(module, base)
-        if ref is not None and ref.kind == "class" and ref.module is not None:
-            found = _owner_field(index, ref.module, ref.node, depth + 1)
-            if found:
-                return found
-    return None
-
-
-def owned_models(index: SourceIndex) -> dict[tuple[str, str], OwnedModel]:
-    """`table=True` classes with an owner field (user_id, owner_id, owner, or a key to a users table)."""
-    found = {}
-    for module in index.modules():
-        for node in module.tree.body:
-            if isinstance(node, ast.ClassDef) and _table_class(node):
-                owner = _owner_field(index, module, node)
-                if owner:
-                    found[(module.name, node.name)] = OwnedModel(node.name, module.name, owner)
-    return found
 
 
 def _parents(node: ast.AST) -> dict[int, ast.AST]:
@@ -146,6 +91,38 @@ def _region(statement: ast.stmt) -> list[ast.AST]:
     return [statement]
 
 
+def _gates(part: ast.AST, tainted: set[str], receivers: set[str] | None = None) -> bool:
+    """A where/filter call whose condition uses the user's id (on one of `receivers`, when given)."""
+    for node in ast.walk(part):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in _GATING:
+            continue
+        if receivers is not None and not _names(node.func.value) & receivers:
+            continue
+        if any(_names(arg) & tainted for arg in [*node.args, *(k.value for k in node.keywords)]):
+            return True
+    return False
+
+
+def _checks_owner(statement: ast.If, tainted: set[str], results: set[str], owner: str) -> bool:
+    """`if row.owner_id != user_id: raise ...` (or return): the check stops another user's row."""
+    compares = [
+        n
+        for n in ast.walk(statement.test)
+        if isinstance(n, ast.Compare)
+        and _names(n) & tainted
+        and any(
+            isinstance(a, ast.Attribute) and a.attr == owner and _names(a.value) & results
+            for a in ast.walk(n)
+        )
+    ]
+    if not compares:
+        return False
+    branches = [*statement.body, *statement.orelse]
+    return any(isinstance(n, ast.Raise | ast.Return) for stmt in branches for n in ast.walk(stmt))
+
+
 class OwnerScoping:
     """Reads handlers, and the app functions they call one level deep, for unscoped queries."""
 
@@ -192,28 +169,23 @@ class OwnerScoping:
         tainted: set[str],
         owner: str,
     ) -> bool:
+        """Only comparisons that gate the response count: a where/filter, or a check that raises."""
         node: ast.AST = call
         while not isinstance(node, ast.stmt) and id(node) in parents:
             node = parents[id(node)]
         if not isinstance(node, ast.stmt):
             return False
-        if any(_names(part) & tainted for part in _region(node)):
+        if any(_gates(part, tainted) for part in _region(node)):
             return True
         # `stmt = select(M)` filtered later, or `m = session.get(M, id)` checked against the user.
         results = _targets(node)
-        getter = isinstance(call.func, ast.Attribute) and call.func.attr == "get"
         for other in ast.walk(function):
-            if other is node or not isinstance(other, ast.stmt):
+            if other is node or not isinstance(other, ast.stmt) or not results:
                 continue
-            for part in _region(other):
-                names = _names(part)
-                if not (names & tainted and names & results):
-                    continue
-                if not getter or any(
-                    isinstance(n, ast.Attribute) and n.attr == owner and _names(n.value) & results
-                    for n in ast.walk(part)
-                ):
-                    return True
+            if any(_gates(part, tainted, results) for part in _region(other)):
+                return True
+            if isinstance(other, ast.If) and _checks_owner(other, tainted, results, owner):
+                return True
         return False
 
     def analyze(self, module: Module, function: FunctionNode, seeds: set[str], depth: int = 0) -> _Analysis:
@@ -261,7 +233,7 @@ class OwnerScoping:
             return None, []
         module, function = found
         seeds = {param for param, dep in self.index.parameters(module, function)
-                 if authenticates(dep, self.auth_names)}  # fmt: skip
+                 if authenticates(dep, self.auth_names, optional=True)}  # fmt: skip
         analysis = self.analyze(module, function, seeds)
         unscoped = [q for q in analysis.queries if not q.scoped]
         if unscoped:

@@ -11,10 +11,20 @@ from typing import Any
 
 from bot import sandbox
 from bot.gates import GateContext
-from bot.gates.app_model import AppInfo, AppLocation, DependencyInfo, RouteInfo
+from bot.gates.app_model import (
+    AppInfo,
+    AppLocation,
+    AuthProbe,
+    DependencyInfo,
+    ProbeAnswer,
+    RouteInfo,
+    RouteProbe,
+)
 from bot.gates.app_source import locate_app
+from bot.gates.harness_files import installed
 
 PROBE_SCRIPT = Path(__file__).with_name("probe_script.py")
+PROBE_AUTH = Path(__file__).with_name("probe_auth.py")
 # Obviously fake, and 72 characters: longer than any HMAC minimum (HS512 wants 64 bytes).
 PLACEHOLDER = "specship-probe-placeholder-".ljust(72, "0")
 OUTPUT_CAP = 32 * 1024 * 1024
@@ -107,6 +117,7 @@ def _dependency(ctx: GateContext, data: dict[str, Any]) -> DependencyInfo:
         qualname=str(data.get("qualname") or ""),
         param=data.get("param") if isinstance(data.get("param"), str) else None,
         security=data.get("security") if isinstance(data.get("security"), str) else None,
+        optional=data.get("optional") is True,
         scopes=tuple(str(s) for s in data.get("scopes") or ()),
         children=tuple(_dependency(ctx, c) for c in data.get("children") or () if isinstance(c, dict)),
         file=_repo_path(ctx, data.get("file")),
@@ -130,19 +141,49 @@ def _route(ctx: GateContext, data: dict[str, Any]) -> RouteInfo:
     )
 
 
+def _answer(data: object) -> ProbeAnswer:
+    data = data if isinstance(data, dict) else {}
+    error = data.get("error")
+    return ProbeAnswer(
+        _int(data.get("status")),
+        data.get("reached") is True,
+        error if isinstance(error, str) else None,
+        elsewhere=data.get("elsewhere") is True,
+    )
+
+
+def _auth_probe(doc: dict[str, Any]) -> AuthProbe | None:
+    raw = doc.get("probe")
+    if not isinstance(raw, dict):
+        return None
+    startup = raw.get("startup_error")
+    routes: dict[tuple[str, str], RouteProbe] = {}
+    for item in raw.get("routes") or ():
+        if not isinstance(item, dict):
+            continue
+        answers = item.get("results")
+        parsed = {str(k): _answer(v) for k, v in answers.items()} if isinstance(answers, dict) else {}
+        skipped = item.get("skipped")
+        probe = RouteProbe(str(item.get("label")), str(item.get("path")), str(item.get("url")), parsed,
+                           skipped if isinstance(skipped, str) else None)  # fmt: skip
+        routes[(probe.method, probe.path)] = probe
+    return AuthProbe(startup if isinstance(startup, str) else None, routes)
+
+
 def run_probe(ctx: GateContext, location: AppLocation, timeout: float) -> tuple[dict[str, Any] | None, str]:
-    """Import the app in the sandbox; the probe's document, or why there is none."""
+    """Import the app in the sandbox and probe its routes; the probe's document, or why there is none."""
     sandbox.prepare_workspace_for_sandbox(ctx.repo)
     nonce = secrets.token_hex(16)
-    script = PROBE_SCRIPT.read_text(encoding="utf-8")
-    result = sandbox.run(
-        [ctx.python, "-c", script, nonce, location.spec],
-        cwd=ctx.app_dir,
-        timeout=timeout,
-        isolate=True,
-        env={**probe_env(ctx), **ctx.env},  # test-env (the project's real settings) wins over placeholders
-        output_cap=OUTPUT_CAP,
-    )
+    with installed({PROBE_SCRIPT.name: PROBE_SCRIPT, PROBE_AUTH.name: PROBE_AUTH}) as harness:
+        config = json.dumps({"helper": str(harness / PROBE_AUTH.name), "key": PLACEHOLDER})
+        result = sandbox.run(
+            [ctx.python, str(harness / PROBE_SCRIPT.name), nonce, location.spec, config],
+            cwd=ctx.app_dir,
+            timeout=timeout,
+            isolate=True,
+            env={**probe_env(ctx), **ctx.env},  # test-env (the project's real settings) wins
+            output_cap=OUTPUT_CAP,
+        )
     doc = parse_probe_output(result.output, nonce)
     if doc is not None:
         return doc, ""
@@ -153,19 +194,28 @@ def run_probe(ctx: GateContext, location: AppLocation, timeout: float) -> tuple[
 
 def load_app_info(ctx: GateContext, timeout: float = DEFAULT_TIMEOUT_S) -> AppInfo:
     """Import the app in the sandbox and describe it; when that fails, read its source instead."""
-    from bot.gates.static_routes import static_app_info  # it imports this module's types
+    from bot.gates.app_detect import detect_app
+    from bot.gates.static_routes import static_app_info
 
-    location = locate_app(ctx.app_dir, ctx.settings.app)
+    location = locate_app(ctx.app_dir, ctx.settings.app) if ctx.settings.app else None
     if location is None:
-        error = f"no FastAPI app found under {ctx.settings.app_directory}/ (set `app: module:attribute`)"
-        return AppInfo([], None, error, "static")
+        detection = detect_app(ctx.app_dir, ctx.repo, ctx.settings.app_directory)
+        if detection.location is None:
+            return AppInfo([], None, f"{detection.problem} (set `app: module:attribute`)", "static")
+        location = detection.location
     doc, why = run_probe(ctx, location, timeout)
     if doc is not None and not doc.get("error"):
         routes = [_route(ctx, r) for r in doc.get("routes") or () if isinstance(r, dict)]
         openapi = doc.get("openapi") if isinstance(doc.get("openapi"), dict) else None
         oerr = doc.get("openapi_error")
         return AppInfo(
-            routes, openapi, None, "import", location.spec, oerr if isinstance(oerr, str) else None
+            routes,
+            openapi,
+            None,
+            "import",
+            location.spec,
+            oerr if isinstance(oerr, str) else None,
+            _auth_probe(doc),
         )
     error = str(doc["error"])[:2000] if doc is not None else why
     return static_app_info(ctx, location, error)

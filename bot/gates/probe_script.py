@@ -1,11 +1,13 @@
 """Specship's app probe: run in the sandbox, it imports the FastAPI app and prints its routes as JSON."""
 
 # Standalone on purpose: it runs under the project's interpreter with only the stdlib and the app's
-# own dependencies, as `python -c <this file> <nonce> <module:attr[()]>` with cwd = app directory.
+# own dependencies, as `python <copy of this file> <nonce> <module:attr[()]> <config JSON>` with
+# cwd = app directory; the config names the auth probe's file (probe_auth.py), loaded by path.
 from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -109,9 +111,11 @@ def _dependency(dependant: Any, root: str, depth: int = 0) -> dict[str, Any]:
     call = _target(dependant.call)
     name, qualname = _names(call)
     security = None
+    optional = False
     if isinstance(call, SecurityBase):
         # FastAPI names a scheme by scheme_name (default: the class name), as in the OpenAPI document.
         name = security = str(getattr(call, "scheme_name", None) or type(call).__name__)
+        optional = getattr(call, "auto_error", True) is False
     file, line = _source(call, root)
     children = [] if depth >= MAX_DEPTH else list(dependant.dependencies)
     return {
@@ -119,6 +123,7 @@ def _dependency(dependant: Any, root: str, depth: int = 0) -> dict[str, Any]:
         "name": name,
         "qualname": qualname,
         "security": security,
+        "optional": optional,
         "scopes": [str(s) for s in (getattr(dependant, "own_oauth_scopes", None) or [])],
         "file": file,
         "line": line,
@@ -181,31 +186,75 @@ def _route(original: Any, effective: Any, root: str) -> dict[str, Any] | None:
         target = _target(endpoint)
         row["endpoint"] = _names(target)[1]
         row["file"], row["line"] = _source(target, root)
+    if row["kind"] in ("http", "websocket") and dependant is not None:
+        row["dependant"] = dependant  # for the auth probe's URL; dropped before the JSON
+        row["endpoint_object"] = endpoint  # to tell whether the probe's request reached this route
     return row
 
 
-def probe(spec: str, root: str) -> dict[str, Any]:
-    """Import the app and describe it; never raises (the import error is part of the answer)."""
+def _targets(routes: list[dict[str, Any]], helper: Any) -> list[dict[str, Any]]:
+    """One probe target per method of each FastAPI route, with a type-correct URL."""
+    targets = []
+    for row in routes:
+        dependant = row.pop("dependant", None)
+        endpoint = row.pop("endpoint_object", None)
+        if dependant is None or helper is None:
+            continue
+        url = helper.concrete_path(row["path"], dependant)
+        for method in row["methods"]:
+            verb = "GET" if method == "WEBSOCKET" else method
+            target = {"kind": row["kind"], "method": verb, "path": row["path"], "label": method, "url": url}
+            targets.append({**target, "endpoint": endpoint})
+    return targets
+
+
+def _helper(path: object) -> Any:
+    """The auth probe (probe_auth.py), loaded by its path so no module of the app can stand in for it."""
+    if not isinstance(path, str) or not path:
+        return None
+    spec = importlib.util.spec_from_file_location("specship_probe_auth", path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def probe(spec: str, root: str, helper: Any = None, key: str = "") -> dict[str, Any]:
+    """Import the app, describe it and probe its routes; never raises (errors are part of the answer)."""
     doc: dict[str, Any] = {"app": spec, "error": None, "routes": [], "openapi": None, "openapi_error": None}
     try:
         app = _load(spec)
     except BaseException as exc:  # SystemExit from the app is an import failure too
         doc["error"] = _describe(exc, root)
         return doc
+    routes: list[dict[str, Any]] = []
     try:
-        routes = [_route(original, effective, root) for original, effective in _contexts(app)]
-        doc["routes"] = [r for r in routes if r is not None]
+        routes = [r for r in (_route(o, e, root) for o, e in _contexts(app)) if r is not None]
     except Exception as exc:  # reported to the gate, which falls back to the source
         doc["error"] = "reading the routes failed: " + _describe(exc, root)
+    targets = _targets(routes, helper)
+    doc["routes"] = routes
     try:
         doc["openapi"] = app.openapi()
     except Exception as exc:  # the contracts gate reports it
         doc["openapi_error"] = _describe(exc, root)
+    if helper is not None and not doc["error"]:
+        doc["probe"] = helper.probe_routes(app, targets, key)
+        if doc["probe"].get("startup_error"):
+            doc["probe"]["startup_error"] = _clean(str(doc["probe"]["startup_error"]), root)
     return doc
 
 
 def main(argv: list[str]) -> int:
     nonce, spec = argv[1], argv[2]
+    try:
+        config = json.loads(argv[3]) if len(argv) > 3 else {}
+    except ValueError:
+        config = {}
+    config = config if isinstance(config, dict) else {}
+    # Before the app directory joins sys.path: none of its modules can stand in for the probe's.
+    helper = _helper(config.get("helper"))
     # Markers carry the nonce so that what the app prints cannot pass for the result by accident.
     # Code bent on it could still read /proc/self/cmdline: the probe guards against mistakes, and
     # the gates judge the route table it reports, not the app's own claims.
@@ -214,7 +263,7 @@ def main(argv: list[str]) -> int:
     root = os.path.realpath(os.getcwd())
     if sys.path[:1] != [root]:
         sys.path.insert(0, root)
-    doc = probe(spec, root)
+    doc = probe(spec, root, helper, str(config.get("key") or ""))
     try:
         text = json.dumps(doc, default=repr)
     except ValueError as exc:  # a circular structure in the OpenAPI document

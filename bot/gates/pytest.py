@@ -1,4 +1,4 @@
-"""The pytest gate: the project's tests with fixed arguments in the sandbox, judged from JUnit XML."""
+"""The pytest gate: the project's tests run in the sandbox, judged from the result channel."""
 
 from __future__ import annotations
 
@@ -8,24 +8,41 @@ import shutil
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import git, sandbox
 from bot.exceptions import FatalError
-from bot.gates import Finding, GateResult
+from bot.gates import Finding, GateResult, Unverified
+from bot.gates.pytest_channel import Listener, installed_plugin
+from bot.gates.pytest_judge import Judgement, judge
 
 NAME = "pytest"
 DEFAULT_TIMEOUT_S = 900.0
 MAX_JUNIT_BYTES = 20 * 1024 * 1024
 OUTCOMES = ("passed", "failed", "error", "skipped")
+TAMPERED = "the test results cannot be trusted: "
+CHANNEL_NEVER_OPENED = (
+    "the test process never opened Specship's result channel (exit {code}{said}), so no test result "
+    "can be trusted"
+)
+NO_TESTS = "pytest collected no test in {where}/, so nothing was verified"
+NEVER_COLLECTED = "pytest stopped (exit {code}) before it finished collecting the tests{said}"
+FIX_NOT_COLLECTED = (
+    "make the tests start in the sandbox: pass the settings and services they read with `test-env`, "
+    "install their dependencies with `setup-command`, and run pytest from `app-directory`"
+)
+FIX_TEST_COMMAND = (
+    "make `test-command` run pytest with the project's interpreter from `app-directory` "
+    "(install pytest and the project's dependencies with `setup-command`)"
+)
+FIX_NO_TESTS = "set `app-directory` to the folder whose tests pytest should collect, or add tests"
 
 
 @dataclass(frozen=True)
 class TestRun:
-    """One pytest run: per-node outcomes from JUnit, and the (capped) console output."""
+    """One pytest run: per-node outcomes from the result channel, and the (capped) console output."""
 
     returncode: int
     outcomes: dict[str, str]
@@ -33,6 +50,7 @@ class TestRun:
     timed_out: bool
     seconds: float
     messages: dict[str, str] = field(default_factory=dict)
+    judgement: Judgement = field(default_factory=Judgement)
 
     @property
     def failed(self) -> list[str]:
@@ -61,39 +79,6 @@ def command_argv(test_command: str, python: str = sys.executable) -> list[str]:
     return argv
 
 
-def _node_from_case(case: ET.Element, rootdir: Path) -> str:
-    """pytest's node id from a JUnit testcase: classname is the dotted module path (+ class)."""
-    classname = case.get("classname", "")
-    name = case.get("name", "")
-    parts = classname.split(".") if classname else []
-    for cut in range(len(parts), 0, -1):
-        candidate = "/".join(parts[:cut]) + ".py"
-        if (rootdir / candidate).is_file():
-            return "::".join([candidate, *parts[cut:], name])
-    return "::".join([p for p in (classname, name) if p])
-
-
-def parse_junit(xml_bytes: bytes, rootdir: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """Outcomes and failure messages by node id."""
-    root = ET.fromstring(xml_bytes)  # noqa: S314 - size-capped, produced by our own pytest flag
-    outcomes: dict[str, str] = {}
-    messages: dict[str, str] = {}
-    for case in root.iter("testcase"):
-        node = _node_from_case(case, rootdir)
-        outcome = "passed"
-        for child in case:
-            if child.tag in ("failure", "error"):
-                outcome = "failed" if child.tag == "failure" else "error"
-                messages[node] = (child.get("message") or child.text or "")[:500]
-                break
-            if child.tag == "skipped":
-                outcome = "skipped"
-        # a teardown error adds a second <testcase> with the same id: keep the worse outcome
-        if outcomes.get(node) not in ("failed", "error"):
-            outcomes[node] = outcome
-    return outcomes, messages
-
-
 def run_tests(
     repo: Path,
     test_command: str,
@@ -104,26 +89,72 @@ def run_tests(
     python: str = sys.executable,
     env: Mapping[str, str] | None = None,
 ) -> TestRun:
-    """Run the tests in the sandbox; model-supplied node ids are validated by the sandbox."""
+    """Run the tests in the sandbox, results over the channel; node ids are validated by the sandbox."""
     cwd = (repo / app_directory).resolve()
     sandbox.prepare_workspace_for_sandbox(repo)
     started = time.monotonic()
-    with sandbox.scratch_dir() as scratch:
+    with sandbox.scratch_dir() as scratch, installed_plugin() as plugin, Listener() as listener:
         junit = scratch / "junit.xml"
         fixed = sandbox.pytest_argv(node_ids, junit)
-        # keep the project's own command, then our fixed flags; node ids only ever follow `--`
-        argv = [*command_argv(test_command, python), *fixed[fixed.index("-p") :]]
-        result = sandbox.run(argv, cwd=cwd, timeout=timeout, isolate=True, env=env)
-        outcomes: dict[str, str] = {}
-        messages: dict[str, str] = {}
+        # the project's own command, our plugin, then our fixed flags; node ids only ever follow `--`
+        argv = [*command_argv(test_command, python), "-p", plugin.module, *fixed[fixed.index("-p") :]]
+        result = sandbox.run(
+            argv,
+            cwd=cwd,
+            timeout=timeout,
+            isolate=True,
+            env=plugin.env(listener.write_fd, env or {}),
+            pass_fds=(listener.write_fd,),
+        )
+        received = listener.finish()
         try:
-            # the sandbox wrote this file: no symlinks followed, size capped
-            outcomes, messages = parse_junit(sandbox.read_untrusted_file(junit, MAX_JUNIT_BYTES), cwd)
-        except (OSError, ValueError, ET.ParseError):
-            outcomes = {}
+            # Read only after the process and everything it started are gone: no symlinks, capped.
+            on_disk: bytes | None = sandbox.read_untrusted_file(junit, MAX_JUNIT_BYTES)
+        except (OSError, ValueError):
+            on_disk = None
+    verdict = judge(received, result.returncode, result.timed_out, on_disk)
     return TestRun(
-        result.returncode, outcomes, result.output, result.timed_out, time.monotonic() - started, messages
+        result.returncode,
+        verdict.outcomes,
+        result.output,
+        result.timed_out,
+        time.monotonic() - started,
+        verdict.messages,
+        verdict,
     )
+
+
+def _last_error(output: str) -> str:
+    """`: <the error pytest printed last>` (its `E ` line when there is one), or nothing."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    errors = [line.removeprefix("E").strip() for line in lines if line.startswith("E ")]
+    last = (errors or lines)[-1:]
+    return f": {last[0][:300]}" if last else ""
+
+
+def _gaps(run: TestRun, app_directory: str) -> list[Unverified]:
+    """What this run could not establish, each with the fix that makes it checkable."""
+    verdict = run.judgement
+    if run.timed_out:
+        return []
+    said = _last_error(run.output)
+    if not verdict.opened:
+        return [
+            Unverified(
+                CHANNEL_NEVER_OPENED.format(code=run.returncode, said=said),
+                FIX_TEST_COMMAND,
+            )
+        ]
+    gaps = [Unverified(what, fix, rule="unverified-results") for what, fix in verdict.gaps]
+    if verdict.collected == 0 and not verdict.collect_errors:
+        gaps.append(Unverified(NO_TESTS.format(where=app_directory), FIX_NO_TESTS, rule="no-tests"))
+    elif verdict.collected is None and not verdict.collect_errors:
+        gaps.append(
+            Unverified(
+                NEVER_COLLECTED.format(code=run.returncode, said=said), FIX_NOT_COLLECTED, rule="no-tests"
+            )
+        )
+    return gaps
 
 
 def gate(
@@ -138,14 +169,19 @@ def gate(
 ) -> GateResult:
     """The pytest verdict; failures that already failed at `base` are reported, not blamed."""
     run = run_tests(repo, test_command, app_directory, timeout=timeout, python=python, env=env)
+    verdict = run.judgement
     findings: list[Finding] = []
     preexisting: list[str] = []
     if run.timed_out:
         findings.append(Finding(f"pytest timed out after {timeout:.0f} s"))
-    elif not run.outcomes:
-        findings.append(Finding(f"pytest ran no test or wrote no JUnit report (exit {run.returncode})"))
+    findings += [Finding(TAMPERED + text, rule="tampered-results") for text in verdict.tampering]
+    findings += [
+        Finding(f"collection error in {node}: {message}".strip(), rule="collection-error")
+        for node, message in verdict.collect_errors
+    ]
+    findings += [Finding(note, severity="warning", rule="not-run") for note in verdict.notes]
     failed = run.failed
-    if failed and base:
+    if failed and base and not verdict.tampering:
         before = failing_at(repo, base, test_command, app_directory, timeout=timeout, python=python, env=env)
         preexisting = sorted(set(failed) & set(before))
     for node in failed:
@@ -155,17 +191,20 @@ def gate(
             )
         else:
             findings.append(Finding(f"{node} {run.outcomes[node]}: {run.messages.get(node, '')}".strip()))
-    if run.returncode not in (0, 1) and not run.timed_out and run.outcomes:
+    if run.returncode not in (0, 1, 5) and not run.timed_out and run.outcomes and not verdict.tampering:
         findings.append(Finding(f"pytest exited with {run.returncode} (usage or collection error)"))
     summary = f"{run.count('passed')} passed, {len(failed)} failed, {run.count('skipped')} skipped" + (
         f" ({len(preexisting)} already failing at base)" if preexisting else ""
     )
+    if verdict.tampering:
+        summary += f"; results tampered with ({len(verdict.tampering)} problem(s))"
     return GateResult(
         NAME,
         summary,
         tuple(findings),
         seconds=run.seconds,
         details={"outcomes": run.outcomes, "output": run.output, "returncode": run.returncode},
+        unverified=tuple(_gaps(run, app_directory)),
     )
 
 

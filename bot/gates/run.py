@@ -1,15 +1,17 @@
-"""Run every gate in order on one context; a gate that crashes is reported, never skipped silently."""
+"""Run every gate in order on one context; a gate that crashes is "not verified", never skipped silently."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
-from bot.gates import Finding, GateContext, GateResult, contracts, fastapi_auth, guard, probe, security
+from bot.gates import GateContext, GateResult, Unverified, contracts, fastapi_auth, guard, probe, security
 from bot.gates import pytest as pytest_gate
 from bot.gates.app_model import AppInfo
 
 ORDER = ("pytest", "security", "fastapi_auth", "contracts", "guard")
+FIX_CRASH = "fix what the message names (a file that cannot be read, a missing tool), then run again"
 
 
 def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]:
@@ -32,7 +34,9 @@ def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]
         ),
         "security": lambda: security.gate(ctx),
         "fastapi_auth": lambda: fastapi_auth.gate(ctx, app_info()),
-        "contracts": lambda: contracts.gate(ctx, app_info().openapi),
+        "contracts": lambda: contracts.gate(
+            ctx, app_info().openapi, app_info().openapi_error or app_info().error
+        ),
         "guard": lambda: guard.gate(ctx),
     }
     results = []
@@ -41,17 +45,9 @@ def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]
         try:
             result = gates[name]()
         except (OSError, ValueError) as exc:
-            result = GateResult(
-                name, f"could not run: {exc}", (Finding(f"{name} could not run: {exc}"),), ran=False
-            )
+            gap = Unverified(f"the {name} gate could not run: {exc}", FIX_CRASH)
+            result = GateResult(name, f"could not run: {exc}", ran=False, unverified=(gap,))
         if not result.seconds:
-            result = GateResult(
-                result.name,
-                result.summary,
-                result.findings,
-                result.ran,
-                time.monotonic() - started,
-                result.details,
-            )
+            result = replace(result, seconds=time.monotonic() - started)
         results.append(result)
     return results

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import time
 from pathlib import Path, PurePosixPath
 
 from bot import git
-from bot.gates import Finding, GateContext, GateResult
+from bot.gates import Finding, GateContext, GateResult, Unverified
 from bot.gates.diffs import FileDiff, empty_tree, is_test_file, parse_diff
 from bot.gates.security_bandit import run_bandit
 from bot.gates.security_patterns import scan_source
+from bot.gates.security_values import Resolver
+from bot.gates.static_routes import SourceIndex
 
 NAME = "security"
+FIX_BANDIT = "run Specship from its own image or virtualenv, where bandit is installed, and check the job log"
 DEFAULT_TIMEOUT_S = 300.0
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 
@@ -167,15 +171,16 @@ def gate(ctx: GateContext, timeout: float = DEFAULT_TIMEOUT_S) -> GateResult:
     ]
     findings: list[Finding] = []
     bandit = run_bandit(ctx.repo, python, changed, timeout)
-    if bandit.problem:
-        findings.append(Finding(bandit.problem, rule="bandit-error"))
+    gaps = [Unverified(bandit.problem, FIX_BANDIT, rule="bandit-error")] if bandit.problem else []
     findings.extend(bandit.findings)
     findings.extend(scan_secrets(diff_text, ctx.repo))
+    index = SourceIndex(ctx.app_dir, ctx.repo)
     for path in python:
         if is_test_file(path):
             continue
         raw = (ctx.repo / path).read_bytes()[:MAX_SOURCE_BYTES]
-        findings.extend(scan_source(path, raw.decode("utf-8", "replace"), changed.get(path, set())))
+        text = raw.decode("utf-8", "replace")
+        findings.extend(scan_source(path, text, changed.get(path, set()), _resolver(index, path)))
     if ctx.base and ctx.base != git.ZERO_SHA:  # against nothing, every file would "change"
         findings.extend(review_flags(files, ctx.repo, base))
     errors = sum(1 for f in findings if f.severity == "error")
@@ -190,7 +195,23 @@ def gate(ctx: GateContext, timeout: float = DEFAULT_TIMEOUT_S) -> GateResult:
         ran=not bandit.problem,
         seconds=time.monotonic() - started,
         details={"scanned": python},
+        unverified=tuple(gaps),
     )
+
+
+def _resolver(index: SourceIndex, path: str) -> Resolver | None:
+    """Names in `path` followed through the app's modules and settings classes (read, never run)."""
+    module = index.module_for_file(path)
+    if module is None:
+        return None
+
+    def resolve(expr: ast.expr) -> ast.expr | None:
+        ref = index.evaluate(module, expr)
+        return (
+            ref.node if ref is not None and ref.kind == "value" and isinstance(ref.node, ast.expr) else None
+        )
+
+    return resolve
 
 
 def _regular_file(path: Path) -> bool:

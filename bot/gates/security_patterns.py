@@ -5,59 +5,30 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from bot.gates import Finding, Severity
+from bot.gates.security_values import (
+    GETENV,
+    JWT_DECODERS,
+    JWT_MODULES,
+    SECRET_NAME,
+    Resolver,
+    Scope,
+    ValueRules,
+    call_name,
+    is_literal_secret,
+)
 
 # -- FastAPI patterns by AST -----------------------------------------------------------------------
 
-_SECRET_NAME = re.compile(
-    r"(secret|passw(or)?d|token|(api|secret|private|signing|jwt|access|encryption|auth|master|client)_?key"
-    r"|credentials?)$",
-    re.I,
-)
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _ERROR_CALLS = frozenset({"HTTPException", "WebSocketException"})
 _RESPONSE_CALLS = frozenset(
-    {
-        "JSONResponse",
-        "PlainTextResponse",
-        "HTMLResponse",
-        "ORJSONResponse",
-        "UJSONResponse",
-        "Response",
-    }
+    {"JSONResponse", "PlainTextResponse", "HTMLResponse", "ORJSONResponse", "UJSONResponse", "Response"}
 )
 _TRACEBACK_CALLS = frozenset({"format_exc", "format_exception", "format_tb", "format_stack", "exc_info"})
 _SAFE_ATTRS = frozenset({"detail", "status_code", "headers"})
 _SQL_CALLS = frozenset({"execute", "exec", "executemany", "exec_driver_sql", "executescript"})
 _SQL_KWARGS = ("statement", "sql", "query")
-_JWT_MODULES = frozenset({"jwt", "jose.jwt", "authlib.jose.jwt"})
-_JWT_DECODERS = frozenset({"decode", "decode_complete"})
-_GETENV = frozenset({"getenv", "get", "setdefault"})
-
-
-def _name(node: ast.AST) -> str:
-    """The last component of a called name: `a.b.HTTPException` -> HTTPException."""
-    if isinstance(node, ast.Call):
-        node = node.func
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return node.id if isinstance(node, ast.Name) else ""
-
-
-def _dotted(node: ast.AST) -> str:
-    if isinstance(node, ast.Attribute):
-        inner = _dotted(node.value)
-        return f"{inner}.{node.attr}" if inner else ""
-    return node.id if isinstance(node, ast.Name) else ""
-
-
-def _is_literal_secret(node: ast.AST | None) -> bool:
-    if not isinstance(node, ast.Constant) or not isinstance(node.value, str | bytes):
-        return False
-    value = node.value.decode("utf-8", "replace") if isinstance(node.value, bytes) else node.value
-    return bool(value.strip()) and not _ENV_NAME.match(value)
 
 
 def _constant_like(node: ast.AST) -> bool:
@@ -99,12 +70,6 @@ def _formatted(node: ast.AST) -> str:
     return ""
 
 
-@dataclass
-class _Scope:
-    exception_names: set[str] = field(default_factory=set)
-    assignments: dict[str, list[ast.AST]] = field(default_factory=dict)
-
-
 def _assignments(body: Iterable[ast.AST]) -> dict[str, list[ast.AST]]:
     found: dict[str, list[ast.AST]] = {}
     stack = list(body)
@@ -129,12 +94,13 @@ def _assignments(body: Iterable[ast.AST]) -> dict[str, list[ast.AST]]:
     return found
 
 
-class _Scanner(ast.NodeVisitor):
+class _Scanner(ValueRules, ast.NodeVisitor):
     """Walks one module and records (line, span, rule, message) for each pattern found."""
 
-    def __init__(self) -> None:
+    def __init__(self, resolver: Resolver | None = None) -> None:
+        self.resolver = resolver
         self.hits: list[tuple[int, tuple[int, int], str, str]] = []
-        self.scopes: list[_Scope] = []
+        self.scopes: list[Scope] = []
         self.jwt_modules: set[str] = {"jwt"}
         self.jwt_functions: set[str] = set()
         self.handler_depth = 0
@@ -148,7 +114,7 @@ class _Scanner(ast.NodeVisitor):
 
     # scopes
     def visit_Module(self, node: ast.Module) -> None:
-        self.scopes.append(_Scope(assignments=_assignments(node.body)))
+        self.scopes.append(Scope(assignments=_assignments(node.body)))
         for stmt in node.body:
             if isinstance(stmt, ast.Assign | ast.AnnAssign):
                 self._secret_assignment(stmt, "module constant")
@@ -175,9 +141,9 @@ class _Scanner(ast.NodeVisitor):
             ),
         ]
         for arg, default in pairs:
-            if _SECRET_NAME.search(arg.arg) and _is_literal_secret(default):
+            if SECRET_NAME.search(arg.arg) and is_literal_secret(default):
                 self.hit(default, "secret-default", f"parameter {arg.arg} has a hard-coded secret default")
-        self.scopes.append(_Scope(names, _assignments(node.body)))
+        self.scopes.append(Scope(names, _assignments(node.body)))
         self.generic_visit(node)
         self.scopes.pop()
 
@@ -192,7 +158,7 @@ class _Scanner(ast.NodeVisitor):
         self.handler_depth -= 1
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        bases = {_name(b) for b in node.bases}
+        bases = {call_name(b) for b in node.bases}
         is_settings = "BaseSettings" in bases or node.name.endswith(("Settings", "Config", "Configuration"))
         if is_settings:
             for stmt in node.body:
@@ -202,26 +168,26 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            if alias.name in _JWT_MODULES:
+            if alias.name in JWT_MODULES:
                 self.jwt_modules.add(alias.asname or alias.name.split(".")[0])
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
         for alias in node.names:
-            if f"{module}.{alias.name}" in _JWT_MODULES:
+            if f"{module}.{alias.name}" in JWT_MODULES:
                 self.jwt_modules.add(alias.asname or alias.name)
-            elif module in _JWT_MODULES and alias.name in _JWT_DECODERS:
+            elif module in JWT_MODULES and alias.name in JWT_DECODERS:
                 self.jwt_functions.add(alias.asname or alias.name)
 
     # rules
     def _secret_assignment(self, stmt: ast.Assign | ast.AnnAssign, what: str) -> None:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         value = stmt.value
-        if isinstance(value, ast.Call) and _name(value) in ("Field", "SecretStr", "field"):
+        if isinstance(value, ast.Call) and call_name(value) in ("Field", "SecretStr", "field"):
             default = next((k.value for k in value.keywords if k.arg == "default"), None)
             value = default or (value.args[0] if value.args else None)
         for target in targets:
-            if isinstance(target, ast.Name) and _SECRET_NAME.search(target.id) and _is_literal_secret(value):
+            if isinstance(target, ast.Name) and SECRET_NAME.search(target.id) and is_literal_secret(value):
                 self.hit(stmt, "secret-default", f"{what} {target.id} has a hard-coded secret value")
 
     def _exception_names(self) -> set[str]:
@@ -236,7 +202,7 @@ class _Scanner(ast.NodeVisitor):
         for sub in ast.walk(node):
             if isinstance(sub, ast.Attribute) and sub.attr in _SAFE_ATTRS and isinstance(sub.value, ast.Name):
                 safe.add(id(sub.value))
-            if isinstance(sub, ast.Call) and _name(sub) in _TRACEBACK_CALLS:
+            if isinstance(sub, ast.Call) and call_name(sub) in _TRACEBACK_CALLS:
                 return f"a traceback ({ast.unparse(sub.func)}())"
         for sub in ast.walk(node):
             if isinstance(sub, ast.Name) and sub.id in names and id(sub) not in safe:
@@ -258,7 +224,7 @@ class _Scanner(ast.NodeVisitor):
         return "", node
 
     def visit_Call(self, node: ast.Call) -> None:
-        name = _name(node)
+        name = call_name(node)
         if name in _ERROR_CALLS or name in _RESPONSE_CALLS:
             self._check_response(node, name)
         if name == "text" or (name in _SQL_CALLS and isinstance(node.func, ast.Attribute)):
@@ -275,7 +241,7 @@ class _Scanner(ast.NodeVisitor):
                     )
         if self._is_jwt_decode(node):
             self._check_jwt(node)
-        if name in _GETENV and len(node.args) >= 1:
+        if name in GETENV and len(node.args) >= 1:
             self._check_getenv(node)
         self.generic_visit(node)
 
@@ -296,6 +262,10 @@ class _Scanner(ast.NodeVisitor):
             )
             break
 
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        self.check_or_default(node)
+        self.generic_visit(node)
+
     def visit_Return(self, node: ast.Return) -> None:
         if self.handler_depth and isinstance(node.value, ast.Dict):
             leak = self._leak(node.value)
@@ -307,77 +277,20 @@ class _Scanner(ast.NodeVisitor):
                 )
         self.generic_visit(node)
 
-    def _is_jwt_decode(self, node: ast.Call) -> bool:
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in _JWT_DECODERS | {"get_unverified_claims"}:
-            return _dotted(func.value) in self.jwt_modules
-        return isinstance(func, ast.Name) and func.id in self.jwt_functions
 
-    def _check_jwt(self, node: ast.Call) -> None:
-        if any(k.arg is None for k in node.keywords):
-            return  # **kwargs: cannot tell
-        if _name(node) == "get_unverified_claims":
-            self.hit(
-                node, "jwt-unverified", "jwt.get_unverified_claims() reads claims without verifying the token"
-            )
-            return
-        keywords = {k.arg: k.value for k in node.keywords if k.arg}
-        algorithms = keywords.get("algorithms", node.args[2] if len(node.args) > 2 else None)
-        if algorithms is None:
-            self.hit(
-                node,
-                "jwt-verify",
-                "jwt.decode() without algorithms= accepts the algorithm the token names; "
-                "pin it, e.g. algorithms=['HS256']",
-            )
-        elif isinstance(algorithms, ast.List | ast.Tuple | ast.Set) and any(
-            isinstance(e, ast.Constant) and str(e.value).lower() == "none" for e in algorithms.elts
-        ):
-            self.hit(node, "jwt-verify", "jwt.decode() allows the 'none' algorithm (unsigned tokens)")
-        options = keywords.get("options")
-        if isinstance(options, ast.Dict):
-            for key, value in zip(options.keys, options.values, strict=False):
-                if (
-                    isinstance(key, ast.Constant)
-                    and key.value == "verify_signature"
-                    and isinstance(value, ast.Constant)
-                    and not value.value
-                ):
-                    self.hit(
-                        node, "jwt-verify", "jwt.decode() with verify_signature False accepts forged tokens"
-                    )
-        verify = keywords.get("verify")
-        if isinstance(verify, ast.Constant) and verify.value is False:
-            self.hit(node, "jwt-verify", "jwt.decode(verify=False) accepts forged tokens")
+def scan_source(
+    path: str, source: str, changed: set[int] | None = None, resolver: Resolver | None = None
+) -> list[Finding]:
+    """The FastAPI-specific patterns in one Python file; hits on lines outside `changed` are warnings.
 
-    def _check_getenv(self, node: ast.Call) -> None:
-        func = node.func
-        dotted = _dotted(func)
-        if not (dotted.endswith(("os.getenv", "environ.get", "environ.setdefault")) or dotted == "getenv"):
-            return
-        key = node.args[0]
-        default = (
-            node.args[1]
-            if len(node.args) > 1
-            else next((k.value for k in node.keywords if k.arg == "default"), None)
-        )
-        if not isinstance(key, ast.Constant) or not isinstance(key.value, str):
-            return
-        if _SECRET_NAME.search(key.value) and _is_literal_secret(default):
-            self.hit(
-                node,
-                "secret-default",
-                f"{dotted}({key.value!r}, ...) falls back to a hard-coded secret; fail when it is unset",
-            )
-
-
-def scan_source(path: str, source: str, changed: set[int] | None = None) -> list[Finding]:
-    """The FastAPI-specific patterns in one Python file; hits on lines outside `changed` are warnings."""
+    `resolver` follows a name into the rest of the app (imports, settings classes); without it,
+    names are followed within the file only.
+    """
     try:
         tree = ast.parse(source, filename=path)
     except (SyntaxError, ValueError):
         return []  # bandit reports files it cannot parse
-    scanner = _Scanner()
+    scanner = _Scanner(resolver)
     scanner.visit(tree)
     findings = []
     for line, (first, last), rule, message in sorted(set(scanner.hits)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
 
 from bot.gates.app_model import DependencyInfo
 from bot.gates.app_source import FUNCS
@@ -49,8 +50,7 @@ class DependencyReader(SourceNames):
         if isinstance(listed, ast.List | ast.Tuple):
             scopes = tuple(s for s in (self.string(module, e, scope) for e in listed.elts) if s)
         info = self.callable_info(module, target, scope, depth)
-        return DependencyInfo(info.name, info.qualname, param, info.security, scopes, info.children,
-                              info.file, info.line)  # fmt: skip
+        return replace(info, param=param, scopes=scopes)
 
     def callable_info(
         self, module: Module, expr: ast.expr | None, scope: Scope | None, depth: int
@@ -84,18 +84,24 @@ class DependencyReader(SourceNames):
         call = ref.node if isinstance(ref.node, ast.Call) else None
         scheme_kw = next((k.value for k in call.keywords if k.arg == "scheme_name"), None) if call else None
         scheme = self.string(ref.module, scheme_kw, None) if ref.module and scheme_kw is not None else None
+        optional = any(
+            k.arg == "auto_error" and isinstance(k.value, ast.Constant) and k.value.value is False
+            for k in (call.keywords if call else ())
+        )
         if cls.kind == "external":
             last = cls.dotted.rpartition(".")[2]
             if cls.dotted.startswith("fastapi.security") or (
                 cls.dotted.startswith("?") and last in SECURITY_CLASSES
             ):
                 name = scheme or last
-                return DependencyInfo(name, cls.dotted, security=name)
+                return DependencyInfo(name, cls.dotted, security=name, optional=optional)
             return DependencyInfo(last, cls.dotted)
         if self.is_security_class(cls, depth):
             name = scheme or cls.node.name
             where = cls.module.rel if cls.module else None
-            return DependencyInfo(name, cls.dotted, security=name, file=where, line=cls.node.lineno)
+            return DependencyInfo(
+                name, cls.dotted, security=name, optional=optional, file=where, line=cls.node.lineno
+            )
         found = self.method(cls, "__call__", depth)
         children = tuple(d for _, d in self.parameters(found[0], found[1], True, depth + 1)) if found else ()
         return DependencyInfo(cls.node.name, cls.dotted, children=children,

@@ -126,6 +126,7 @@ class StaticRoute:
     endpoint: Ref | None
     dependencies: list[tuple[Module, ast.expr, dict[str, Ref | None] | None]]
     include_in_schema: bool = True
+    target: Router | None = None  # a mount of an app the source creates
 
 
 @dataclass(eq=False)
@@ -257,10 +258,40 @@ class SourceNames:
                 return Ref("external", dotted=f"{base.dotted}.{expr.attr}")
             if base.kind == "router" and expr.attr == "router":
                 return base  # FastAPI.router is the app's own APIRouter
+            if base.kind == "instance" and base.cls is not None:
+                return self.class_attribute(base.cls, expr.attr, depth + 1)  # settings.API_V1_STR
             return None
         if isinstance(expr, ast.Call):
             return self._evaluate_call(module, expr, scope, depth)
         return Ref("value", module, expr)
+
+    def class_attribute(self, cls: Ref, name: str, depth: int = 0) -> Ref | None:
+        """A class-level default of an app class or its app bases (a settings field's default)."""
+        if (
+            depth > MAX_DEPTH
+            or cls.kind != "class"
+            or cls.module is None
+            or not isinstance(cls.node, ast.ClassDef)
+        ):
+            return None
+        for item in cls.node.body:
+            targets = (
+                item.targets
+                if isinstance(item, ast.Assign)
+                else [item.target]
+                if isinstance(item, ast.AnnAssign)
+                else []
+            )
+            value = getattr(item, "value", None)
+            if value is not None and any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return Ref("value", cls.module, value)
+        for base in cls.node.bases:
+            found = self.evaluate(cls.module, base, None, depth + 1)
+            if found is not None and found.kind == "class":
+                attribute = self.class_attribute(found, name, depth + 1)
+                if attribute is not None:
+                    return attribute
+        return None
 
     def _evaluate_call(self, module: Module, call: ast.Call, scope: Scope | None, depth: int) -> Ref | None:
         func = self.evaluate(module, call.func, scope, depth + 1)

@@ -1,7 +1,8 @@
 """Git for Specship: hardened read-only queries and the work tree it writes, commits and pushes."""
 
 # One face: callers write `from bot import git` and use the names below; the modules behind it are
-# command (the one subprocess call), hardening, read, index, branch and work.
+# command (the one subprocess call), hardening, read, index, branch, work (with commits), written
+# and outgoing.
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.git.branch import (
     derived_secret_forms,
 )
 from bot.git.command import HARDENING, ZERO_SHA, GitError, git_env, run
+from bot.git.commits import CHECKPOINT_TIMEOUT_S
 from bot.git.hardening import (
     FIXED_OVERRIDES,
     config_entries,
@@ -30,13 +32,19 @@ from bot.git.read import (
     changed_paths,
     diff,
     empty_tree,
+    ignored,
     is_repo,
     list_files,
     numstat,
     rev_parse,
     show_file,
+    tracked_files,
 )
-from bot.git.work import CHECKPOINT_TIMEOUT_S, NETWORK_TIMEOUT_S, RETRY_DELAYS_S, Workdir
+from bot.git.work import NETWORK_TIMEOUT_S, RETRY_DELAYS_S, Workdir
+from bot.git.written import log_path as written_log
+from bot.git.written import record as record_written
+from bot.git.written import reset as reset_written
+from bot.git.written import written as written_paths
 
 __all__ = [
     "CHECKPOINT_TIMEOUT_S",
@@ -64,15 +72,21 @@ __all__ = [
     "empty_tree",
     "git_env",
     "hardened_env",
+    "ignored",
     "is_repo",
     "list_files",
     "neutralizing_config",
     "numstat",
+    "record_written",
+    "reset_written",
     "rev_parse",
     "run",
     "show_file",
+    "tracked_files",
     "worktree_changes",
     "worktree_diff",
     "worktree_index",
     "worktree_tree",
+    "written_log",
+    "written_paths",
 ]

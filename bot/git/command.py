@@ -49,8 +49,12 @@ def run(
     input_bytes: bytes | None = None,
     timeout: float = 120,
     extra_env: dict[str, str] | None = None,
+    ok_codes: tuple[int, ...] = (0,),
 ) -> bytes:
-    """Run one hardened git command in `repo`; returns stdout, raises GitError on failure."""
+    """Run one hardened git command in `repo`; returns stdout, raises GitError on failure.
+
+    ok_codes: exit codes that are answers, not failures (check-ignore exits 1 for "none ignored").
+    """
     argv = ["git", *HARDENING, *args]
     try:
         proc = subprocess.run(
@@ -70,7 +74,7 @@ def run(
         raise FatalError("git is not installed.", "Install git (2.30 or newer).") from None
     except subprocess.TimeoutExpired:
         raise GitError(f"git {args[0]} timed out after {timeout:g} s") from None
-    if proc.returncode != 0:
+    if proc.returncode not in ok_codes:
         message = proc.stderr.decode("utf-8", "replace").strip()
         raise GitError(f"git {' '.join(args[:2])} failed: {message}")
     return proc.stdout

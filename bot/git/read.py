@@ -58,6 +58,28 @@ def list_files(repo: Path, rev: str | None, prefix: str) -> list[str]:
     return sorted(name for name in out.decode("utf-8", "replace").split("\0") if name)
 
 
+def tracked_files(repo: Path) -> list[str]:
+    """Every path in the index (the files git tracks) under `repo`, relative to it."""
+    out = run(repo, "ls-files", "-z", "--cached")
+    return [name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
+
+
+def ignored(repo: Path, paths: list[str]) -> set[str]:
+    """Those of `paths` that git ignores (.gitignore, info/exclude); tracked paths never are."""
+    if not paths:
+        return set()
+    data = b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
+    argv = ("check-ignore", "--stdin", "-z", "--verbose", "--non-matching")
+    out = run(repo, *argv, input_bytes=data, ok_codes=(0, 1))
+    fields = out.decode("utf-8", "surrogateescape").split("\0")
+    # records of four fields: source, line number, pattern, path (empty pattern: not ignored)
+    return {
+        fields[i + 3]
+        for i in range(0, len(fields) - 3, 4)
+        if fields[i + 2] and not fields[i + 2].startswith("!")
+    }
+
+
 @dataclass(frozen=True)
 class Change:
     """One changed path between two revisions: status is A, M, D or T."""

@@ -1,17 +1,15 @@
-"""Writing git for the work branch: deterministic branch, hardened commits, lease-guarded pushes, diffs."""
+"""Writing git for the work branch: deterministic branch, commits (see commits.py), lease-guarded pushes."""
 
 from __future__ import annotations
 
-import contextlib
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.actions import Runtime
 from bot.exceptions import FatalError
+from bot.git import outgoing
 from bot.git.branch import (
     PUSH_FIX,
     BranchState,
@@ -22,13 +20,13 @@ from bot.git.branch import (
     derived_secret_forms,
 )
 from bot.git.command import GitError, run
+from bot.git.commits import Commits
 from bot.git.hardening import config_entries, hardened_env
 from bot.git.merge import merge_base_into
 from bot.git.read import rev_parse
 from bot.redact import Redactor
 
 NETWORK_TIMEOUT_S = 300.0
-CHECKPOINT_TIMEOUT_S = 30.0
 RETRY_DELAYS_S = (2.0, 8.0)
 MAX_REBASE_ROUNDS = 3
 # Messages of failures worth another try: DNS, TCP, TLS, dropped streams, 5xx and 429 answers.
@@ -38,9 +36,17 @@ _TRANSIENT = re.compile(
     r"returned error: (?:5\d\d|429)|unexpected disconnect|gnutls|ssl_read|http/2 stream"
 )
 _LEASE_REJECTED = re.compile(r"stale info|fetch first|non-fast-forward")
+OTHER_RUN = (
+    "Another Specship run pushed to {branch} while this one worked (two issues or commands for the "
+    "same feature at once), and this run's commits do not apply on top of its work."
+)
+OTHER_RUN_FIX = (
+    "Nothing of the other run was lost: its work is on the branch. Re-run '{retry}' to build on it; "
+    "the example workflow's concurrency group (one run per feature) keeps runs from overlapping."
+)
 
 
-class Workdir:
+class Workdir(Commits):
     """The checked-out repository Specship writes: every git call hardened, every message redacted."""
 
     def __init__(
@@ -214,64 +220,6 @@ class Workdir:
             self._info(f"{path}: conflict settled with the base's version (specs are the base's)")
         return BranchState(branch, self.head_sha() or start, remote, True, merged.sha, merged.resolved)
 
-    # -- commits --------------------------------------------------------------------------------
-
-    def commit_all(self, message: str) -> str | None:
-        """Commit the whole work tree as Specship; None (and no commit) when nothing changed."""
-        self._run("add", "-A", "--", ".")
-        return self._commit_tree(self._run("write-tree").strip(), message)
-
-    def checkpoint(self, message: str, timeout: float = CHECKPOINT_TIMEOUT_S) -> str | None:
-        """Commit what the work tree holds as WIP; never raises or prompts (for finally/signal paths).
-
-        Stages into a private copy of the index, so a stale index.lock left by a killed git cannot
-        block it; returns None when nothing changed or the commit failed (the failure is logged).
-        """
-        text = message if message.startswith("WIP") else f"WIP: {message}"
-        try:
-            self._abort_rebase(timeout)
-            with tempfile.TemporaryDirectory(prefix="specship-index-") as tmp:
-                index = Path(tmp) / "index"
-                real = Path(self._run("rev-parse", "--git-path", "index", timeout=timeout).strip())
-                if not real.is_absolute():
-                    real = self.path / real
-                if real.is_file():  # copy2 keeps the mtime git's racy-clean check relies on
-                    shutil.copy2(real, index)
-                env = {"GIT_INDEX_FILE": str(index)}
-                self._run("add", "-A", "--", ".", env=env, timeout=timeout)
-                tree = self._run("write-tree", env=env, timeout=timeout).strip()
-            sha = self._commit_tree(tree, text, timeout)
-            if sha:
-                with contextlib.suppress(GitError):  # keeps `git status` truthful; best effort
-                    self._run("reset", "-q", timeout=timeout)
-            return sha
-        except (GitError, OSError, FatalError) as exc:
-            self._info(f"checkpoint failed, the work tree is left as it is: {exc}")
-            return None
-
-    def _commit_tree(self, tree: str, message: str, timeout: float = 120) -> str | None:
-        # commit-tree + update-ref: no hooks, editor, template, message cleanup or auto-gc on this path.
-        head = self.head_sha()
-        parent_tree = self._run("rev-parse", f"{head}^{{tree}}", timeout=timeout).strip() if head else ""
-        if tree == (parent_tree or self._empty_tree()):
-            return None
-        parents = ["-p", head] if head else []
-        sha = self._run("commit-tree", "--no-gpg-sign", tree, *parents, "-F", "-",
-                        stdin=self._redact(message).encode(), timeout=timeout).strip()  # fmt: skip
-        self._run("update-ref", "-m", "specship: commit", "HEAD", sha, head or "", timeout=timeout)
-        return sha
-
-    def _rebase_in_progress(self, timeout: float = 120) -> bool:
-        for name in ("rebase-merge", "rebase-apply"):
-            path = Path(self._run("rev-parse", "--git-path", name, timeout=timeout).strip())
-            if (path if path.is_absolute() else self.path / path).exists():
-                return True
-        return False
-
-    def _abort_rebase(self, timeout: float = 120) -> None:
-        if self._rebase_in_progress(timeout):
-            self._run("rebase", "--abort", timeout=timeout)
-
     # -- push -----------------------------------------------------------------------------------
 
     def push(self, branch: str | None = None, lease: str | None = None) -> str:
@@ -290,6 +238,7 @@ class Workdir:
             head = self.head_sha()
             if head is None:
                 raise FatalError("There is no commit to push.", "Commit the work first.")
+            self._refuse_secrets(branch, head, expected)
             self._info(f"pushing {head[:12]} to {branch} (lease: {expected[:12] or 'new branch'})")
             try:
                 self._network("push", "--no-verify", "--no-signed", "--no-follow-tags",
@@ -306,6 +255,19 @@ class Workdir:
             f"The branch {branch} kept changing while Specship pushed.",
             f"Wait until nobody pushes to it, then re-run '{self.retry_command}'.",
         )
+
+    def _refuse_secrets(self, branch: str, head: str, expected: str) -> None:
+        """Before any push: scan what it would send; a high-confidence secret keeps it local."""
+        known = [expected, *self.seen.values()]
+        if not expected and not outgoing.outgoing_commits(self.path, head, known):
+            raise FatalError(outgoing.NOTHING_NEW.format(branch=branch), "Commit the work first.")
+        leaks = outgoing.scan_outgoing(self.path, head, known, self._redactor.contains_secret)
+        if leaks:
+            where = outgoing.describe(leaks)
+            raise FatalError(
+                outgoing.LEAK_BLOCKED.format(branch=branch, count=len(leaks), where=where),
+                outgoing.LEAK_FIX.format(sha=head[:12], path=self.path, retry=self.retry_command),
+            )
 
     def _integrate(self, branch: str, ours_from: str) -> str:
         """Rebase Specship's commits (ours_from..HEAD) onto the branch as it now is; its new lease."""
@@ -333,9 +295,20 @@ class Workdir:
                 raise FatalError(
                     f"Could not rebase {branch}: {exc}", "Commit or stash local changes first."
                 ) from None
+            if upstream and self._only_ours(upstream, remote):
+                fix = OTHER_RUN_FIX.format(retry=self.retry_command)
+                raise FatalError(OTHER_RUN.format(branch=branch), fix) from None
             raise FatalError(
                 f"branch {branch} changed by a human and Specship's commits do not apply on top.",
                 f"Re-run '{self.retry_command}' to start again from the branch as it is now "
                 "(the human commits stay on it).",
             ) from None
         return remote
+
+    def _only_ours(self, upstream: str, remote: str) -> bool:
+        """True when every commit that moved the branch was committed with Specship's identity."""
+        try:
+            emails = self._run("log", "--format=%ce", f"{upstream}..{remote}").split()
+        except GitError:
+            return False
+        return bool(emails) and all(e.lower() == self.identity.email.lower() for e in emails)

@@ -10,6 +10,8 @@ from bot.github.retry import Call, Calls, GitHubApiError
 from bot.github.types import REACTIONS, CommentInfo, ReviewCommentInfo, ReviewInfo, fit_body
 
 MARKER = re.compile(r"^<!-- specship:[A-Za-z0-9:._/#-]{1,200} -->$")
+# Another run may create the same marked comment between our look and our create.
+DELETE_DUPLICATE = Call("delete a duplicate status comment", "issues: write", mutating=True)
 
 
 class Threads:
@@ -106,9 +108,30 @@ class Threads:
                     continue  # the comment may exist now: look again before posting again
                 raise
             info = CommentInfo.from_json(data)
+            if known is None:
+                info = self._one_of(issue_number, marker, info, text)
             self._tracking[key] = info.id
             return info
         raise GitHubApiError(f"Could not write the status comment on #{issue_number}.", "Re-run later.")
+
+    def _one_of(self, issue_number: int, marker: str, created: CommentInfo, text: str) -> CommentInfo:
+        """After creating a marked comment, look again: of several (a concurrent run created one
+        too), the oldest stays and the younger ones go. Both runs settle on the same comment."""
+        me = self.whoami().lower()
+        mine = [c for c in self.list_comments(issue_number) if c.author.lower() == me and marker in c.body]
+        if created.id not in {c.id for c in mine}:
+            mine.append(created)
+        keep = min(mine, key=lambda c: c.id)  # ids grow with creation time
+        for duplicate in (c for c in mine if c.id != keep.id):
+            try:
+                self.request(DELETE_DUPLICATE, "DELETE", f"issues/comments/{duplicate.id}")
+            except GitHubApiError as err:
+                if err.status != 404:  # the other run deleted it first
+                    raise
+        if keep.id == created.id:
+            return created
+        data = self.request(Calls.EDIT_COMMENT, "PATCH", f"issues/comments/{keep.id}", {"body": text})
+        return CommentInfo.from_json(data)
 
     def _find_marked(self, issue_number: int, marker: str) -> CommentInfo | None:
         me = self.whoami().lower()

@@ -38,6 +38,7 @@ class Outcome:
     questions: list[str] = field(default_factory=list)
     unfinished: list[str] = field(default_factory=list)
     phases: list[tuple[str, float]] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # changed files no commit took (not the agent's)
 
     @property
     def gates_passed(self) -> bool:

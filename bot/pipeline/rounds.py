@@ -26,27 +26,47 @@ from bot.speckit import api as specs
 
 GateRunner = Callable[[GateContext], list[GateResult]]
 TEST_OUTPUT_TAIL = 6_000
+NOT_VERIFIED_NOTE = "{gate} not verified: {what}"
+GATE_WORDS = {"pass": "passed", "fail": "FAILED", "not verified": "NOT VERIFIED"}
 
 
 def format_test_result(run: pytest_gate.TestRun) -> ToolResult:
-    """A pytest run as the model sees it: counts, failing ids, and the tail of the output."""
+    """A pytest run as the model sees it: counts, failing ids, what the harness distrusts, the output."""
     head = f"exit {run.returncode}: {run.count('passed')} passed, {len(run.failed)} failed"
     if run.timed_out:
         head += " (timed out)"
     failing = "".join(f"\nFAILED {node}" for node in run.failed[:30])
+    judged = run.judgement
+    distrust = "".join(f"\nTAMPERED: {text}" for text in judged.tampering[:10])
+    distrust += "".join(f"\nNOT VERIFIED: {what}" for what, _ in judged.gaps[:10])
     tail = run.output[-TEST_OUTPUT_TAIL:]
-    return ToolResult(f"{head}{failing}\n\n{tail}", is_error=run.returncode != 0 or not run.outcomes)
+    bad = run.returncode != 0 or not run.outcomes or bool(judged.tampering)
+    return ToolResult(f"{head}{failing}{distrust}\n\n{tail}", is_error=bad)
 
 
 def format_gates(results: Sequence[GateResult]) -> str:
-    """Gate results for the model, rendered from the gate feedback template's data."""
+    """Gate results for the model (and /specship check): verdict, findings, what went unchecked."""
     lines = []
     for result in results:
-        status = "passed" if result.passed else "FAILED"
-        lines.append(f"{result.name}: {status} — {result.summary}")
+        lines.append(f"{result.name}: {GATE_WORDS[result.verdict]} — {result.summary}")
         for finding in result.findings[:15]:
             lines.append(f"  - [{finding.severity}] {finding.render()}")
+        for gap in result.unverified[:10]:
+            lines.append(f"  - [not verified] {gap.render()}")
     return "\n".join(lines)
+
+
+def unverified_notes(results: Sequence[GateResult], per_gate: int = 3) -> list[str]:
+    """One line per thing a gate could not check, with its fix: for the PR body and tracking comment."""
+    notes = []
+    for result in results:
+        if result.verdict != "not verified":
+            continue
+        for gap in result.unverified[:per_gate]:
+            notes.append(NOT_VERIFIED_NOTE.format(gate=result.name, what=gap.render()))
+        if len(result.unverified) > per_gate:
+            notes.append(f"{result.name}: {len(result.unverified) - per_gate} more unchecked item(s)")
+    return notes
 
 
 def default_gates(ctx: GateContext) -> list[GateResult]:
@@ -77,6 +97,9 @@ class Pipeline:
         outcome = Outcome(feature.name, "stopped", None, [], self.ledger)
         started = self.clock()
 
+        def time_left() -> float:
+            return limits.max_seconds - (self.clock() - started)
+
         # What sandboxed code printed goes to the model: a secret test-env granted to it (a database
         # password) is masked, so it is redacted here like everywhere else.
         redact = self.transcript.redact
@@ -89,6 +112,7 @@ class Pipeline:
                         self.settings.test_command,
                         self.settings.app_directory,
                         node_ids,
+                        timeout=min(pytest_gate.DEFAULT_TIMEOUT_S, time_left()),
                         python=self.python,
                         env=self.env,
                     )
@@ -104,7 +128,7 @@ class Pipeline:
         workspace = Workspace(self.repo, protected=self.settings.protected_globs)
         agent = Agent(
             self.model,
-            Toolbox(workspace, run_tests, run_checks),
+            Toolbox(workspace, run_tests, run_checks, time_left=time_left),
             self.ledger,
             limits,
             self.transcript,
@@ -133,15 +157,19 @@ class Pipeline:
             outcome.report = stop.report
             self.progress.phase("gates")
             outcome.gates = self._judge(ctx, feature, stop.report)
-            failed = [g for g in outcome.gates if not g.passed]
-            if not failed:
+            failed = [g for g in outcome.gates if g.verdict == "fail"]
+            unverified = [g for g in outcome.gates if g.verdict == "not verified"]
+            if not failed and not unverified:
                 outcome.conclusion = "success"
                 return
-            if rounds >= self.settings.max_repair_rounds:
+            # Not verified is never green, and no repair round can set what only the user can.
+            if not failed or rounds >= self.settings.max_repair_rounds:
                 outcome.conclusion = "draft"
-                outcome.unfinished.append(
-                    f"{', '.join(g.name for g in failed)} still failing after {rounds} repair round(s)"
-                )
+                if failed:
+                    outcome.unfinished.append(
+                        f"{', '.join(g.name for g in failed)} still failing after {rounds} repair round(s)"
+                    )
+                outcome.unfinished.extend(unverified_notes(unverified))
                 return
             rounds += 1
             self.progress.phase(f"repair {rounds}")
@@ -151,6 +179,10 @@ class Pipeline:
                 max_rounds=self.settings.max_repair_rounds,
                 failed=[
                     {"name": g.name, "summary": g.summary, "findings": list(g.errors[:20])} for g in failed
+                ],
+                unverified=[
+                    {"name": g.name, "summary": g.summary, "gaps": list(g.unverified[:10])}
+                    for g in unverified
                 ],
             )
             try:
@@ -166,6 +198,7 @@ class Pipeline:
         outcome.unfinished.append(f"Stopped before finishing: {stop}")
         self.progress.phase("gates")
         outcome.gates = self._judge(ctx, feature, outcome.report)
+        outcome.unfinished.extend(unverified_notes(outcome.gates))
 
     def _judge(
         self, ctx: GateContext, feature: specs.Feature, report: dict[str, Any] | None

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import sandbox
+from bot import git, sandbox
 from bot.agent.ledger import Ledger, price_for
 from bot.agent.loop import Limits
 from bot.agent.model import Model
@@ -68,9 +68,15 @@ class FeatureRun:
     def run(self, task: str) -> Outcome:
         """Set up the project's environment, run agent and gates; on any exception, checkpoint first."""
         transcript = Transcript(self.transcript_path, self.redactor)
+        git.reset_written(self.repo)  # what this run's agent writes is all its commits may hold
         try:
+            # No sandboxed process (setup, tools, gates) outlives the run's time budget.
+            budget = time.monotonic() + max(self.deadline - self.clock(), MIN_SECONDS)
             self.progress.phase("setup")
-            with sandbox.project_environment(self.repo, self.settings) as project:
+            with (
+                sandbox.applied_policy(deadline=budget),
+                sandbox.project_environment(self.repo, self.settings) as project,
+            ):
                 pipeline = Pipeline(
                     self.repo,
                     self.settings,
@@ -83,14 +89,26 @@ class FeatureRun:
                     env=project.env,
                     clock=self.clock,
                 )
-                return pipeline.run(self.feature, task, self.base, self.limits())
+                limits = self.limits()
+                # The agent's limit and the sandbox's deadline are the same moment, and generated
+                # code gets the configured network (setup-command above keeps the runner's:
+                # installing packages needs the index, migrations the database).
+                deadline = time.monotonic() + limits.max_seconds
+                with sandbox.applied_policy(deadline=deadline, network=self.settings.sandbox_network):
+                    return pipeline.run(self.feature, task, self.base, limits)
         except BaseException as exc:
-            # Cancelled, out of budget at the API, or a bug: the edits so far are committed.
-            self.workdir.checkpoint(f"Specship stopped on {self.feature.name}: {type(exc).__name__}")
+            # Cancelled, out of budget at the API, or a bug: the agent's edits so far are committed.
+            self.workdir.checkpoint(
+                f"Specship stopped on {self.feature.name}: {type(exc).__name__}",
+                paths=git.written_paths(self.repo),
+            )
             raise
 
     def commit(self, outcome: Outcome, message: str) -> None:
-        """Commit the work; a passing run also ticks the feature's tasks, as a commit of its own."""
-        self.workdir.commit_all(message)
+        """Commit the agent's files; a passing run also ticks the feature's tasks, as a commit of its
+        own. Anything else that changed in the work tree is left out, and listed in the outcome."""
+        self.workdir.commit_paths(git.written_paths(self.repo), message)
         if outcome.conclusion == "success":
-            tick_tasks_done(self.repo, self.feature, self.workdir.commit_all)
+            tasks = self.feature.file("tasks.md")
+            tick_tasks_done(self.repo, self.feature, lambda text: self.workdir.commit_paths([tasks], text))
+        outcome.left_out = self.workdir.uncommitted()

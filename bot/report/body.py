@@ -46,6 +46,7 @@ class ReportInput:
     head_sha: str = ""
     compare_url: str | None = None
     unfinished: Sequence[str] = ()  # why the run stopped early
+    left_out: Sequence[str] = ()  # changed files Specship did not write, so did not commit
     repo: Path | None = None  # the work tree: cites are checked at base_sha, code read at head_sha
     spec_criteria: Sequence[str] = ()  # shown unchecked when the model never reported
     redactor: Redactor = field(default_factory=Redactor, compare=False)
@@ -124,15 +125,16 @@ class _Builder(Sections):
         else:
             reasons = "; ".join(prose(r, lim.text) for r in self.inp.unfinished) or "no reason was recorded"
             text = f"The run stopped before the model wrote its report ({reasons})."
-        failing = [g.name for g in self.inp.gates if not g.passed]
+        failing = [g.name for g in self.inp.gates if g.verdict == "fail"]
+        unverified = [g.name for g in self.inp.gates if g.verdict == "not verified"]
         if not self.inp.gates:
             gates = "no gates ran"
+        elif failing or unverified:
+            parts = ["gates failing: " + ", ".join(failing)] if failing else []
+            parts += ["not verified: " + ", ".join(unverified)] if unverified else []
+            gates = "; ".join(parts)
         else:
-            gates = (
-                "gates failing: " + ", ".join(failing)
-                if failing
-                else f"all {len(self.inp.gates)} gates passed"
-            )
+            gates = f"all {len(self.inp.gates)} gates passed"
         where = (
             f"base `{self.inp.base_sha[:7]}` → head `{self.inp.head_sha[:7]}`" if self.inp.base_sha else ""
         )
@@ -170,7 +172,14 @@ class _Builder(Sections):
             rows.append(row)
         listed = {path for _, _, path in self.inp.numstat}
         stray = [code(p, cell=False) for p in purposes if p and p not in listed][: lim.items]
-        return {"rows": rows, "omitted": omitted, "diff_url": self.diff_url, "stray": stray}
+        left_out = [code(p, cell=False) for p in self.inp.left_out]
+        return {
+            "rows": rows,
+            "omitted": omitted,
+            "diff_url": self.diff_url,
+            "stray": stray,
+            "left_out": self._capped(left_out, lim, "files left out of the commit"),
+        }
 
     def _code(self, budget: int) -> dict[str, Any]:
         counts = {path: (a, d) for a, d, path in self.inp.numstat}

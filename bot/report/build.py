@@ -30,6 +30,8 @@ class RunResult(Protocol):
     def gates(self) -> Sequence[GateResult]: ...
     @property
     def unfinished(self) -> Sequence[str]: ...
+    @property
+    def left_out(self) -> Sequence[str]: ...
 
 
 LEAK_BLOCKED = (
@@ -98,6 +100,7 @@ def build_body(
             head_sha=head,
             compare_url=f"{repo_url}/compare/{base}...{head}" if repo_url else None,
             unfinished=outcome.unfinished,
+            left_out=outcome.left_out,
             repo=repo,
             spec_criteria=scenarios,
             redactor=redactor,

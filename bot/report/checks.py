@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.gates import Finding, GateResult
+from bot.gates import Finding, GateResult, Unverified
 from bot.github.types import Annotation, AnnotationLevel, CheckConclusion, CheckRunSpec
 from bot.report.markdown import code, prose
 
@@ -25,11 +25,8 @@ TITLES = {
 
 
 def not_verified(gate: GateResult) -> bool:
-    """A gate that could not check what it is for.
-
-    Seam: GateResult gains an explicit not-verified state (issue 12); until then a gate that did
-    not run counts. Either way it never makes the check run green."""
-    return not gate.ran
+    """A gate that could not check what it is for (and found no error): never green."""
+    return gate.verdict == "not verified"
 
 
 def conclusion_of(outcome: str, gates: Sequence[GateResult]) -> CheckConclusion:
@@ -95,6 +92,11 @@ def _finding_line(gate: GateResult, finding: Finding) -> str:
     return f"- **{gate.name}** [{finding.severity}] {where}{prose(finding.message, 500)}"
 
 
+def _gap_line(gate: GateResult, gap: Unverified) -> str:
+    where = f"{code(gap.location, cell=False)} " if gap.location else ""
+    return f"- **{gate.name}** [not verified] {where}{prose(gap.what, 500)} (fix: {prose(gap.fix, 300)})"
+
+
 def check_run_spec(
     *,
     outcome: str,
@@ -125,6 +127,7 @@ def check_run_spec(
         ]
     ).strip()
     lines = [_finding_line(g, f) for g in gates for f in g.findings]
+    lines += [_gap_line(g, u) for g in gates for u in g.unverified]
     text = "\n".join(lines[:MAX_TEXT_FINDINGS])
     if len(lines) > MAX_TEXT_FINDINGS:
         text += f"\n\n… and {len(lines) - MAX_TEXT_FINDINGS} more findings (the job log has them all)."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,12 @@ from bot.report.scan import EnvRead, StatusUse
 MAX_FOLLOW_UPS = 3
 ROUTE_SOURCES = {"import": "the imported app", "static": "static analysis of the code"}
 RESULT_ICONS = {"passed": "✅", "failed": "❌", "error": "❌", "skipped": "⏭️", "not run": "⚪"}
+VERDICT_ICONS = {"pass": "✅", "fail": "❌", "not verified": "⚠️"}
+VERDICT_WORDS = {"pass": "pass", "fail": "fail", "not verified": "**not verified**"}
+# A criterion that pits one user against another: the behavioural evidence of owner scoping.
+TWO_USERS = re.compile(
+    r"(?i)\b(another|other|second|different)\s+users?\b|\busers?\s+[AB]\b|\bisolat|cross-user|someone else"
+)
 
 
 @dataclass(frozen=True)
@@ -73,12 +80,14 @@ class Sections:
             patch = self.patches.get(file)
             changed = bool(patch and isinstance(line, int) and line in patch.added)
             auth = route.get("auth")
+            explained = route.get("explanation")
             routes.append(
                 {
                     "method": prose(", ".join(method) if isinstance(method, list) else method, 40, cell=True),
                     "path": code(str(route.get("path", ""))),
-                    "auth": code(str(auth)) if auth else "**none**",
+                    "auth": (code(str(explained or auth)) if auth else "**none**"),
                     "public": "yes" if route.get("public") else "no",
+                    "probe": prose(str(route.get("probe") or "—"), 120, cell=True),
                     "owner": yes_no(route.get("owner_scoped")),
                     "where": (code(f"{file}:{line}") if file else "—") + (" (changed)" if changed else ""),
                 }
@@ -88,29 +97,56 @@ class Sections:
         )
         gates = []
         for result in self.all_gates:
-            icon = "✅" if result.passed else "❌" if result.ran else "⚠️"
             ordered = sorted(result.findings, key=lambda f: f.severity != "error")
             findings = [
                 (code(f.location, cell=False) + " " if f.location else "") + prose(f.message, lim.text)
                 for f in ordered[: lim.findings]
             ]
+            gaps = [
+                "⚠️ not verified: "
+                + (code(u.location, cell=False) + " " if u.location else "")
+                + prose(u.what, lim.text)
+                + " — fix: "
+                + prose(u.fix, lim.text)
+                for u in result.unverified[: lim.findings]
+            ]
             gates.append(
                 {
-                    "line": f"{icon} **{prose(result.name, 40)}** — "
-                    + ("" if result.ran else "did not run: ")
-                    + prose(result.summary, lim.text),
-                    "findings": findings,
-                    "more": max(0, len(ordered) - lim.findings),
+                    "line": f"{VERDICT_ICONS[result.verdict]} **{prose(result.name, 40)}** "
+                    f"({VERDICT_WORDS[result.verdict]}) — " + prose(result.summary, lim.text),
+                    "findings": gaps + findings,
+                    "more": max(0, len(ordered) - lim.findings)
+                    + max(0, len(result.unverified) - lim.findings),
                 }
             )
         measures = [self.text(m, lim) for m in self._strings("security_measures")]
         return {
             "gate_ran": gate is not None,
+            "isolation": self._isolation(lim),
             "routes": self._capped(routes, lim, "routes"),
             "source": " and ".join(ROUTE_SOURCES.get(s, prose(s, 40)) for s in sorted(source) if s != "None"),
             "gates": gates,
             "measures": self._capped(measures, lim, "security measures"),
         }
+
+    def _isolation(self, lim: Limits) -> list[str]:
+        """Acceptance criteria that test one user against another, and whether their tests passed."""
+        gate = self.gates.get("pytest")
+        raw = gate.details.get("outcomes") if gate else None
+        outcomes = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+        found = []
+        for item in self._items("acceptance_criteria"):
+            text = str(item.get("criterion", ""))
+            if not TWO_USERS.search(text):
+                continue
+            tests = [t.strip() for t in item.get("tests", []) if isinstance(t, str) and t.strip()]
+            passing = sum(1 for t in tests if outcome_of(t, outcomes) == "passed")
+            label = str(item.get("id") or "").strip()
+            found.append(
+                (f"**{prose(label, 40)}** " if label else "")
+                + f"{self.text(text, lim)} — {passing} of {len(tests)} test(s) passing"
+            )
+        return self._capped(found, lim, "two-user criteria")
 
     def _errors(self, lim: Limits) -> list[dict[str, str]]:
         cases: dict[int, list[str]] = {}

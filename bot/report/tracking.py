@@ -24,7 +24,10 @@ PHASE_LABELS = {
 HEADLINES = {
     "running": ":hourglass_flowing_sand: Specship is working on {subject}",
     "success": ":white_check_mark: Specship finished {subject}: every gate passed",
-    "draft": ":construction: Specship finished {subject}, but some gates still fail (the PR stays a draft)",
+    "draft": (
+        ":construction: Specship finished {subject}, but some gates fail or could not verify the change "
+        "(the PR stays a draft)"
+    ),
     "clarification": ":question: Specship needs answers before it can implement {subject}",
     "stopped": ":stop_sign: Specship stopped before finishing {subject}",
     "refused": ":no_entry_sign: The model declined to work on {subject}; nothing was pushed",

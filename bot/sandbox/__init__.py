@@ -5,6 +5,8 @@ from __future__ import annotations
 from bot.sandbox.argv import MAX_NODE_IDS, ArgvRefused, check_node_id, pytest_argv
 from bot.sandbox.credentials import strip_persisted_credentials
 from bot.sandbox.environment import SAFE_PATH, GrantedValue, check_env_extras, sandbox_env
+from bot.sandbox.policy import NETWORK_MODES, Policy, time_left
+from bot.sandbox.policy import applied as applied_policy
 from bot.sandbox.process import (
     DEFAULT_OUTPUT_CAP,
     DRAIN_GRACE_S,
@@ -23,14 +25,17 @@ __all__ = [
     "DRAIN_GRACE_S",
     "ISOLATION_NOTES",
     "MAX_NODE_IDS",
+    "NETWORK_MODES",
     "SAFE_PATH",
     "SANDBOX_USERS",
     "TERM_GRACE_S",
     "ArgvRefused",
     "GrantedValue",
+    "Policy",
     "ProcessResult",
     "ProjectEnv",
     "SandboxUser",
+    "applied_policy",
     "check_env_extras",
     "check_node_id",
     "dropping",
@@ -44,4 +49,5 @@ __all__ = [
     "sandbox_user",
     "scratch_dir",
     "strip_persisted_credentials",
+    "time_left",
 ]

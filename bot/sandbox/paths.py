@@ -11,6 +11,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from bot.sandbox.visible import NO_TRACKED_FILES, NOT_TRACKED, TreeView
+
 DEFAULT_MAX_READ_BYTES = 1024 * 1024
 DEFAULT_MAX_WRITE_BYTES = 1024 * 1024
 
@@ -75,6 +77,7 @@ class Workspace:
         self.protected = tuple(p.strip().strip("/") for p in protected if p.strip().strip("/"))
         self.max_read_bytes = max_read_bytes
         self.max_write_bytes = max_write_bytes
+        self.view = TreeView(self.root)
 
     # -- checks --------------------------------------------------------------------------------
     def relative(self, path: str) -> str:
@@ -143,6 +146,19 @@ class Workspace:
             )
         return Path(real)
 
+    def visible_files(self, prefix: str = ".") -> list[str]:
+        """The files the tools show under a directory: tracked files and files the agent wrote."""
+        return self.view.files(prefix)
+
+    def check_visible(self, path: str, real: Path) -> None:
+        """Refuse a file git does not track and the agent did not write (an ignored `.env` ...)."""
+        real_rel = os.path.relpath(real, self.root).replace(os.sep, "/")
+        if real.is_dir():
+            if real_rel != "." and not self.view.files(real_rel):
+                raise PathRefused(NO_TRACKED_FILES.format(path=path), path=path)
+        elif os.path.lexists(real) and not self.view.visible(real_rel):
+            raise PathRefused(NOT_TRACKED.format(path=path), path=path)
+
     def resolve_write(self, path: str) -> Path:
         """The path to write for `path`; refuses protected paths and any symlinked component."""
         rel = self.relative(path)
@@ -173,6 +189,9 @@ class Workspace:
                 raise PathRefused(f"{path!r} refused: it exists and is not a regular file")
         candidate = self.root / rel
         self._inside(path, os.path.realpath(candidate))
+        problem = self.view.write_problem(rel, os.path.lexists(candidate))
+        if problem is not None:
+            raise PathRefused(problem.format(path=path), path=path)
         return candidate
 
     # -- I/O -----------------------------------------------------------------------------------
@@ -180,6 +199,7 @@ class Workspace:
         """The UTF-8 text of a regular file inside the workspace, at most `max_bytes` long."""
         limit = self.max_read_bytes if max_bytes is None else max_bytes
         real = self.resolve_read(path)
+        self.check_visible(path, real)
         try:
             # The real path holds no symlinks any more; one appearing now is a race, so refuse it.
             fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | _O_NOFOLLOW | _O_CLOEXEC)
@@ -256,6 +276,7 @@ class Workspace:
                 os.close(fd)
         finally:
             os.close(dir_fd)
+        self.view.record("/".join(parts))
         return target
 
 

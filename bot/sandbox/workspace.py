@@ -1,14 +1,15 @@
-"""The work tree made ready for sandboxed code: permissions, persisted git credentials, files it wrote."""
+"""The work tree made ready for sandboxed code: the project's files readable, .git and runner files hidden."""
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from bot.sandbox.credentials import git_dir
 from bot.sandbox.users import SandboxUser, dropping, require_reachable, sandbox_user
+from bot.sandbox.visible import TreeView
 
 _RUNNER_FILES = (
     "RUNNER_TEMP", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY",
@@ -33,10 +34,13 @@ def _private(path: Path, user: SandboxUser) -> bool:
 def prepare_workspace_for_sandbox(
     root: Path, *, user: SandboxUser | None = None, environ: Mapping[str, str] | None = None
 ) -> list[str]:
-    """Let the sandbox user read the work tree, but not .git or the runner's files (root only).
+    """Let the sandbox user read the project's files, but not .git or the runner's files (root only).
 
-    Returns the paths made private. Without root the child shares our uid and no permission can
-    separate us, so nothing is changed (see ISOLATION_NOTES).
+    Only tracked files and the files the agent wrote become readable (with the directories that
+    lead to them); an ignored or untracked file keeps its mode, so a private `.env` stays private.
+    No directory stays writable by others: generated code must not add files (a conftest.py) that
+    would change what the gates see. Returns the paths made private. Without root the child shares
+    our uid and no permission can separate us, so nothing is changed (see ISOLATION_NOTES).
     """
     if not dropping():
         return []
@@ -53,18 +57,24 @@ def prepare_workspace_for_sandbox(
             for private in {here / ".git", git_dir(here)}:
                 if _private(private, who):
                     hidden.append(str(private))
-        for name in [*files, "."]:
-            item = here / name
+        _chmod(here, lambda mode: mode & ~0o002)
+    view = TreeView(real)
+    opened: set[Path] = set()
+    for rel in sorted(view.tracked() | view.written):
+        item = real / rel
+        try:
             info = item.lstat()
-            # Readable, never writable by others: the sandbox must not change what gets committed.
-            if stat.S_ISDIR(info.st_mode):
-                wanted = (info.st_mode | 0o005) & ~0o002
-            elif stat.S_ISREG(info.st_mode) and name != ".git":
-                wanted = (info.st_mode | 0o004 | (0o001 if info.st_mode & 0o100 else 0)) & ~0o002
-            else:
-                continue
-            if wanted != info.st_mode:
-                os.chmod(item, stat.S_IMODE(wanted))
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode) or item.name == ".git":
+            continue
+        # Readable, never writable by others: the sandbox must not change what gets committed.
+        _chmod(item, lambda mode: (mode | 0o004 | (0o001 if mode & 0o100 else 0)) & ~0o002)
+        for parent in (item.parent, *item.parent.parents):
+            if parent in opened or not parent.is_relative_to(real):
+                break
+            opened.add(parent)
+            _chmod(parent, lambda mode: (mode | 0o005) & ~0o002)
     names = list(_RUNNER_FILES)
     if environ.get("GITHUB_ACTIONS") == "true":
         names.append("HOME")
@@ -73,6 +83,15 @@ def prepare_workspace_for_sandbox(
         if value and os.path.isabs(value) and _private(Path(value), who):
             hidden.append(value)
     return hidden
+
+
+def _chmod(path: Path, change: Callable[[int], int]) -> None:
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        return
+    wanted = stat.S_IMODE(change(info.st_mode))
+    if wanted != stat.S_IMODE(info.st_mode):
+        os.chmod(path, wanted)
 
 
 def read_untrusted_file(path: Path, max_bytes: int) -> bytes:

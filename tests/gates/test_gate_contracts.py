@@ -114,11 +114,14 @@ def test_no_contract_folder_passes(example: Path, example_openapi: dict[str, Any
     assert run(example, example_openapi, feature=None).passed
 
 
-def test_no_app_openapi_does_not_run(example: Path) -> None:
+def test_no_app_openapi_is_not_verified_with_its_fix(example: Path) -> None:
     result = run(example, None)
     assert not result.ran
+    assert result.verdict == "not verified"
     assert not result.passed
-    assert result.findings[0].rule == "no-openapi"
+    [gap] = result.unverified
+    assert gap.rule == "no-openapi"
+    assert "`setup-command`" in gap.fix
 
 
 # -- rules, on small documents -----------------------------------------------------------------------------

@@ -315,10 +315,17 @@ def test_sql_formatting_not_detected(source: str) -> None:
         "from jose import jwt\nclaims = jwt.decode(token, key, algorithms=['HS256'], verify=False)\n",
         "from jwt import decode\nclaims = decode(token, key)\n",
         "import jwt as pyjwt\nclaims = pyjwt.decode(token, key, algorithms=['none'])\n",
+        # the value followed through names in the same module
+        "import jwt\nVERIFY = False\n"
+        "claims = jwt.decode(token, key, algorithms=['HS256'], options={'verify_signature': VERIFY})\n",
+        "import jwt\nOPTIONS = {'verify_exp': False}\n"
+        "claims = jwt.decode(token, key, algorithms=['HS256'], options=OPTIONS)\n",
+        "import jwt\nALGS = ['HS256', 'none']\nclaims = jwt.decode(token, key, algorithms=ALGS)\n",
+        "import jwt\nNONE = 'none'\nclaims = jwt.decode(token, key, algorithms=[NONE])\n",
     ],
 )
 def test_jwt_without_verification_detected(source: str) -> None:
-    assert [(rule, line) for rule, line in scan(source)] == [("jwt-verify", 2)]
+    assert [(rule, line) for rule, line in scan(source)] == [("jwt-verify", source.count("\n"))]
 
 
 @pytest.mark.parametrize(
@@ -346,6 +353,9 @@ def test_jwt_verified_not_detected(source: str) -> None:
         "class AppConfig:\n    api_key = 'k-123'\n",
         "JWT_SECRET = 's3cr3t'\n",
         "def sign(data, secret_key: str = 'dev'):\n    return data\n",
+        "import os\nFALLBACK = 'dev-secret-1'\nSECRET = os.getenv('JWT_SECRET', FALLBACK)\n",
+        "import os\nNAME = 'JWT_SECRET'\nSECRET = os.getenv(NAME, 'dev-secret-1')\n",
+        "import os\nSECRET = os.environ.get('SECRET_KEY') or 'changeme'\n",
     ],
 )
 def test_secret_default_detected(source: str) -> None:
@@ -361,6 +371,9 @@ def test_secret_default_detected(source: str) -> None:
         "class Settings(BaseSettings):\n    jwt_algorithm: str = 'HS256'\n    jwt_secret: str\n",
         "SECRET_ENV = 'JWT_SECRET'\nJWT_SECRET_VAR = 'JWT_SECRET'\nTOKEN = 'JWT_SECRET'\n",
         "class Task(SQLModel):\n    token: str = 'x'\n",  # not a settings class
+        "import os\nSECRET = os.environ.get('SECRET_KEY') or os.environ['FALLBACK_KEY']\n",
+        "import jwt\nVERIFY = True\n"
+        "claims = jwt.decode(token, key, algorithms=['HS256'], options={'verify_signature': VERIFY})\n",
     ],
 )
 def test_secret_default_not_detected(source: str) -> None:
@@ -413,3 +426,40 @@ def test_review_flags_ignore_other_pyproject_sections(small: Callable[[dict[str,
     edit = PYPROJECT.replace("line-length = 100", "line-length = 110").replace('name = "x"', 'name = "y"')
     (repo / "backend/pyproject.toml").write_text(edit, encoding="utf-8")
     assert security.review_flags(load_diff(repo, "HEAD"), repo, "HEAD") == []
+
+
+SETTINGS_MODULE = """
+from pydantic_settings import BaseSettings
+
+VERIFY_SIGNATURE = False
+
+
+class Settings(BaseSettings):
+    JWT_ALGORITHM: str = "none"
+
+
+settings = Settings()
+"""
+AUTH_MODULE = """
+import jwt
+
+from app.config import VERIFY_SIGNATURE, settings
+
+
+def decode(token: str, key: str) -> dict:
+    options = {"verify_signature": VERIFY_SIGNATURE}
+    return jwt.decode(token, key, algorithms=[settings.JWT_ALGORITHM], options=options)
+"""
+
+
+def test_values_are_followed_into_other_modules_and_settings_classes(
+    small: Callable[[dict[str, str]], Path],
+) -> None:
+    repo = small({"app/__init__.py": "", "app/config.py": SETTINGS_MODULE})
+    (repo / "app/auth.py").write_text(AUTH_MODULE, encoding="utf-8")
+    found = sorted(f.message for f in by_rule(run(repo), "jwt-verify"))
+    assert found == [
+        "jwt.decode() allows the 'none' algorithm (unsigned tokens) (through `settings.JWT_ALGORITHM`)",
+        "jwt.decode() with verify_signature False accepts forged tokens (through `VERIFY_SIGNATURE`)",
+    ]
+    assert {f.file for f in by_rule(run(repo), "jwt-verify")} == {"app/auth.py"}

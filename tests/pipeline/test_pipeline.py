@@ -14,7 +14,7 @@ from bot.agent.model import ModelResponse
 from bot.agent.scenario_reader import parse_scenario
 from bot.agent.scripted import ScriptedModel
 from bot.agent.transcript import Transcript
-from bot.gates import Finding, GateContext, GateResult
+from bot.gates import Finding, GateContext, GateResult, Unverified
 from bot.pipeline.rounds import Pipeline
 from bot.settings import Settings
 from bot.speckit import api as specs
@@ -173,3 +173,38 @@ def test_gates_judge_the_same_work_tree_only_once(git_repo: Callable[..., Path],
     outcome = pipeline.run(feature, "implement notes", "HEAD", Limits())
     assert outcome.conclusion == "success"
     assert calls["n"] == 1, "run_checks just before submit_report: the final verdict reuses it"
+
+
+def test_a_not_verified_gate_is_a_draft_with_its_fix_and_no_repair_round(
+    git_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    repo = git_repo({"specs/001-notes/spec.md": SPEC, "app/notes.py": "x = 1\n"})
+    feature = specs.read_feature(repo, "001-notes", None)
+    scenario = f"turns:\n  - tool_calls: [{json.dumps(edit(1))}, {json.dumps(SUBMIT)}]\n"
+
+    def gates(ctx: GateContext) -> list[GateResult]:
+        gap = Unverified("the app could not be imported (ImportError)", "set `app`", "app/notes.py", 1)
+        return [
+            GateResult("pytest", "1 passed", details={"outcomes": {"tests/test_n.py::test_saved": "passed"}}),
+            GateResult("fastapi_auth", "0 routes", unverified=(gap,)),
+        ]
+
+    progress = Phases()
+    pipeline = Pipeline(
+        repo,
+        replace(Settings(), max_repair_rounds=2),
+        ScriptedModel(parse_scenario(scenario, "unverified.yaml")),
+        Ledger(price_for("claude-sonnet-4-6")),
+        Transcript(tmp_path / "t.jsonl"),
+        progress,
+        gates=gates,
+    )
+    outcome = pipeline.run(feature, "implement notes", "HEAD", Limits())
+    assert outcome.conclusion == "draft"
+    assert not outcome.gates_passed
+    assert [g.verdict for g in outcome.gates] == ["pass", "not verified", "pass"]
+    assert "repair 1" not in progress.names  # the model cannot set what only the user can
+    assert outcome.unfinished == [
+        "fastapi_auth not verified: app/notes.py:1: the app could not be imported (ImportError) "
+        "(fix: set `app`)"
+    ]

@@ -329,7 +329,7 @@ def test_tc36_one_tracking_comment_edited_in_place_and_writes_spaced(hostile: Ho
     assert len(github.calls("POST", rf"/issues/{number}/comments$")) == 1
     assert len(github.calls("PATCH", r"/issues/comments/\d+$", 200)) >= 3
     (tracking,) = bot_comments(hostile.world, number)
-    assert "some gates still fail" in tracking
+    assert "some gates fail or could not verify the change" in tracking
     stamps = [r.timestamp for r in writes(github)]
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert min(gaps) >= 0.99, gaps

@@ -6,12 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.gates import Finding, GateResult
+from bot.gates import Finding, GateResult, Unverified
 from bot.report.checks import CHECK_NAME, MERGE_SIGNAL, check_run_spec, conclusion_of, repo_path
 
 PASSED = GateResult("pytest", "12 passed")
 FAILED = GateResult("guard", "1 problem", (Finding("test deleted", "backend/tests/test_a.py", 3, rule="x"),))
 UNVERIFIED = GateResult("fastapi_auth", "the app did not import", ran=False)
+# It ran, found no error, but could not check one route: not verified all the same.
+GAP = Unverified("GET /admin/dump: authenticated by name only", "set `app`", "app/main.py", 9)
+PARTLY = GateResult("fastapi_auth", "1 route not verified", unverified=(GAP,))
 
 
 @pytest.mark.parametrize(
@@ -20,6 +23,7 @@ UNVERIFIED = GateResult("fastapi_auth", "the app did not import", ran=False)
         ("success", [PASSED], "success"),
         ("success", [], "failure"),  # no gate ran: nothing was verified
         ("success", [PASSED, UNVERIFIED], "failure"),  # not verified is never green (nor neutral)
+        ("success", [PASSED, PARTLY], "failure"),  # a gate that ran but could not check everything
         ("draft", [PASSED, FAILED], "failure"),
         ("stopped", [PASSED], "failure"),
         ("clarification", [], "action_required"),
@@ -73,3 +77,14 @@ def test_findings_become_annotations_with_repository_paths(tmp_path: Path) -> No
 def test_paths_outside_the_repository_are_not_annotated(tmp_path: Path) -> None:
     assert repo_path(tmp_path, ".", "../elsewhere.py") is None
     assert repo_path(tmp_path, ".", "missing.py") == "missing.py"
+
+
+def test_a_gate_that_ran_but_could_not_check_shows_not_verified_with_its_fix(tmp_path: Path) -> None:
+    spec = check_run_spec(outcome="draft", gates=[PASSED, PARTLY], head_sha="b" * 40, repo=tmp_path)
+    assert spec.conclusion == "failure"
+    assert spec.title == "not verified: fastapi_auth"
+    assert "| `fastapi_auth` | ⚪ not verified |" in spec.summary
+    assert (
+        "- **fastapi_auth** [not verified] `app/main.py:9` GET /admin/dump: authenticated by name only "
+        "(fix: set `app`)"
+    ) in spec.text.splitlines()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot import git
-from bot.gates import Finding, GateResult
+from bot.gates import Finding, GateResult, Unverified
 from bot.gates.acceptance import outcome_of
 from bot.redact import Redactor
 from bot.report.body import ReportInput, render_body
@@ -137,6 +137,8 @@ ROUTES = [
         "file": "backend/src/api/tasks.py",
         "line": 21,
         "source": "import",
+        "explanation": "current_user → HTTPBearer",
+        "probe": "rejected: 401, 401, 401, 401",
     },
     {
         "method": "GET",
@@ -147,6 +149,7 @@ ROUTES = [
         "file": "backend/src/main.py",
         "line": 5,
         "source": "import",
+        "probe": "public: not probed",
     },
 ]
 
@@ -326,15 +329,16 @@ def test_security_section_has_routes_gates_and_measures(change: dict[str, Any]) 
     assert rows[0] == [
         "GET",
         "`/tasks/due-soon`",
-        "`current_user`",
+        "`current_user → HTTPBearer`",
         "no",
+        "rejected: 401, 401, 401, 401",
         "yes",
         "`backend/src/api/tasks.py:21` (changed)",
     ]
-    assert rows[1][2:5] == ["**none**", "yes", "unknown"]
-    assert f"- ❌ **pytest** — 3 passed, 1 failed\n  - {FAIL} failed: assert 2 == 3\n" in text
+    assert rows[1][2:6] == ["**none**", "yes", "public: not probed", "unknown"]
+    assert f"- ❌ **pytest** (fail) — 3 passed, 1 failed\n  - {FAIL} failed: assert 2 == 3\n" in text
     assert "  - `backend/src/config.py:7` B105 hard-coded password" in text
-    assert "- ✅ **fastapi_auth**" in text
+    assert "- ✅ **fastapi_auth** (pass)" in text
     assert "Every route depends on current_user" in text
 
 
@@ -646,3 +650,30 @@ def test_scan_without_the_head_source_uses_the_added_lines() -> None:
         ("OLD_RETRIES", 42, "3"),
     }
     assert {(s.code, s.line) for s in statuses} >= {(409, 14), (410, 21)}
+
+
+def test_two_user_criteria_and_not_verified_gates_show_in_the_security_section(
+    change: dict[str, Any],
+) -> None:
+    criteria = [
+        *REPORT["acceptance_criteria"],
+        {
+            "id": "US2-AS5",
+            "criterion": "Given users A and B, user A never sees B's tasks.",
+            "tests": [PASS, FAIL],
+        },
+    ]
+    gap = Unverified("the app could not be imported (ImportError)", "set `app`", "backend/src/main.py", 3)
+    gates = [*make_input(change).gates, GateResult("contracts", "not run", ran=False, unverified=(gap,))]
+    body = render_body(
+        make_input(change, model_report={**REPORT, "acceptance_criteria": criteria}, gates=gates)
+    )
+    text = section(body, HEADINGS.security)
+    assert "**Two-user tests**" in text
+    assert "- **US2-AS5** Given users A and B, user A never sees B's tasks. — 1 of 2 test(s) passing" in text
+    assert "- ⚠️ **contracts** (**not verified**) — not run" in text
+    assert (
+        "  - ⚠️ not verified: `backend/src/main.py:3` the app could not be imported (ImportError) "
+        "— fix: set `app`" in text
+    )
+    assert "gates failing: pytest, security; not verified: contracts" in section(body, HEADINGS.summary)

@@ -1,0 +1,185 @@
+"""Running the verdict corpus: each session through the real pipeline, then the hidden tests as truth."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot import git, sandbox, settings
+from bot.agent.ledger import Ledger
+from bot.agent.scenario import Scenario
+from bot.agent.scenario_reader import load_scenario
+from bot.agent.scripted import ScriptedModel
+from bot.gates import pytest as pytest_gate
+from bot.git import Identity, PushPolicy, Workdir
+from bot.pipeline.corpus import Corpus, Hidden, Session
+from bot.pipeline.prompt import feature_prompt, load_ready_feature
+from bot.pipeline.session import FeatureRun
+from bot.redact import Redactor
+
+IGNORED = shutil.ignore_patterns(
+    "scenarios", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", "*.db"
+)
+SESSION_TIMEOUT_S = 900.0
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # a task's `example` names a folder here
+NEEDS_MISSING = "needs {needs}, which this machine does not provide"
+
+
+class _Quiet:
+    """A Progress that keeps the phases it is told about (the corpus prints nothing)."""
+
+    def __init__(self) -> None:
+        self.phases: list[str] = []
+
+    def phase(self, name: str) -> None:
+        self.phases.append(name)
+
+    def usage(self, ledger: Ledger, turns: int) -> None:
+        del ledger, turns
+
+
+@dataclass
+class SessionResult:
+    """What one session got: the conclusion, every gate's verdict, the hidden tests', its diff."""
+
+    name: str
+    conclusion: str = ""
+    gates: dict[str, str] = field(default_factory=dict)
+    hidden: str | None = None
+    patch: bytes = b""
+    seconds: float = 0.0
+    skipped: str | None = None
+    details: dict[str, list[str]] = field(default_factory=dict)  # per gate: its errors and gaps
+
+    def mismatches(self, session: Session) -> list[str]:
+        """Where the session's verdict differs from what the corpus expects of it."""
+        expect = session.expect
+        found = []
+        if self.conclusion != expect.conclusion:
+            found.append(f"conclusion {self.conclusion}, expected {expect.conclusion}")
+        if expect.hidden is not None and self.hidden != expect.hidden:
+            found.append(f"hidden tests {self.hidden}, expected {expect.hidden}")
+        for gate, verdict in expect.gates.items():
+            if self.gates.get(gate) != verdict:
+                why = "; ".join(self.details.get(gate, [])[:3])
+                found.append(
+                    f"{gate} {self.gates.get(gate)}, expected {verdict}" + (f" ({why})" if why else "")
+                )
+        extra = sorted(set(self.gates) - set(expect.gates))
+        if extra:
+            found.append(f"gates without an expected verdict: {', '.join(extra)}")
+        return found
+
+
+def _scenario(corpus: Corpus, session: Session) -> Scenario:
+    """The session's turns, then (report_from) the other session's final submit_report turn."""
+    own = load_scenario(session.scenario)
+    turns = list(own.turns)
+    if session.report_from is not None:
+        other = load_scenario(corpus.session(session.report_from).scenario)
+        turns.append(dataclasses.replace(other.turns[-1], expect=None))  # it answers our turns now
+    numbered = tuple(dataclasses.replace(t, number=i) for i, t in enumerate(turns, 1))
+    return Scenario(str(session.scenario), numbered, own.model)
+
+
+def _base_repo(corpus: Corpus, where: Path) -> tuple[Path, str]:
+    """The example as a fresh one-commit repository (its scenarios and this corpus left out)."""
+    repo = where / "repo"
+    shutil.copytree(EXAMPLES / corpus.task.example, repo, ignore=IGNORED)
+    git.run(repo, "init", "-q")
+    base = Workdir(repo, remote_url=str(repo)).commit_all("base")
+    if base is None:
+        raise RuntimeError(f"the example {corpus.task.example} has no files")
+    return repo, base
+
+
+def run_session(
+    corpus: Corpus,
+    session: Session,
+    where: Path,
+    done: Mapping[str, SessionResult],
+    have: Callable[[str], bool] = lambda _: False,
+) -> SessionResult:
+    """One session in `where` (a directory the sandbox user can reach); `done` holds earlier results."""
+    missing = [n for n in corpus.task.needs if not have(n)]
+    if missing:
+        return SessionResult(session.name, skipped=NEEDS_MISSING.format(needs=", ".join(missing)))
+    started = time.monotonic()
+    repo, base = _base_repo(corpus, where)
+    env = {f"INPUT_{key.upper()}": value for key, value in corpus.task.settings.items()}
+    config = settings.load(env, repo_root=repo)
+    feature = load_ready_feature(repo, corpus.task.feature, base, config)
+    branch = config.branch_prefix + feature.name
+    workdir = Workdir(
+        repo,
+        remote_url=str(repo),
+        identity=Identity(config.git_user_name, config.git_user_email),
+        policy=PushPolicy(prefix=config.branch_prefix),
+    )
+    workdir.prepare_branch(branch, base)
+    if session.start_from is not None:
+        git.run(
+            repo, "apply", "--binary", "--whitespace=nowarn", "-", input_bytes=done[session.start_from].patch
+        )
+    run = FeatureRun(
+        workdir,
+        config,
+        feature,
+        base,
+        ScriptedModel(_scenario(corpus, session)),
+        _Quiet(),
+        where / "transcript.jsonl",
+        Redactor(),
+        time.monotonic() + SESSION_TIMEOUT_S,
+    )
+    outcome = run.run(feature_prompt(repo, feature, config, base=base))
+    workdir.commit_all(f"corpus: {session.name}")  # no task ticks: dependents start from the work itself
+    result = SessionResult(
+        session.name,
+        outcome.conclusion,
+        {gate.name: gate.verdict for gate in outcome.gates},
+        patch=git.run(
+            repo, "diff", "--binary", "--no-renames", "--no-ext-diff", "--no-textconv", base, "HEAD"
+        ),
+        details={
+            g.name: [f.render() for f in g.errors] + [u.render() for u in g.unverified] for g in outcome.gates
+        },
+    )
+    if corpus.task.hidden is not None:
+        result.hidden = _hidden(repo, config, corpus.task.hidden)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _hidden(repo: Path, config: settings.Settings, hidden: Hidden) -> str:
+    """The hidden acceptance tests, copied in after the session and run through the result channel."""
+    target = repo / config.app_directory / hidden.into
+    shutil.copytree(hidden.source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    with sandbox.project_environment(repo, config) as project:
+        run = pytest_gate.run_tests(
+            repo,
+            config.test_command,
+            config.app_directory,
+            [hidden.into],
+            python=project.python,
+            env=project.env,
+        )
+    # Results the channel distrusts are no truth: the hidden tests count as failed then.
+    trusted = not run.judgement.tampering and not run.judgement.gaps and not run.timed_out
+    return "pass" if trusted and run.outcomes and not run.failed else "fail"
+
+
+def run_corpus(
+    corpus: Corpus, where: Path, have: Callable[[str], bool] = lambda _: False
+) -> dict[str, SessionResult]:
+    """Every session in order (each in its own folder under `where`), results by name."""
+    results: dict[str, SessionResult] = {}
+    for session in corpus.sessions:
+        folder = where / session.name
+        folder.mkdir(parents=True)
+        results[session.name] = run_session(corpus, session, folder, results, have)
+    return results

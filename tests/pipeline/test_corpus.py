@@ -1,0 +1,117 @@
+"""The verdict corpus: every scripted session through the real pipeline, with its expected verdicts."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.exceptions import FatalError
+from bot.pipeline.corpus import load_corpus
+from bot.pipeline.corpus_run import SessionResult, run_corpus
+from tests.conftest import reachable_tempdir
+
+ROOT = Path(__file__).resolve().parents[2]
+TASKBOARD = ROOT / "examples/taskboard/scenarios/verdicts/corpus.yaml"
+CORPUS = load_corpus(TASKBOARD)
+
+
+@pytest.fixture(scope="module")
+def results() -> Iterator[dict[str, SessionResult]]:
+    with reachable_tempdir(prefix="specship-corpus-") as where:
+        yield run_corpus(CORPUS, where)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [s.name for s in CORPUS.sessions])
+def test_each_session_gets_its_expected_verdict_on_every_gate(
+    results: dict[str, SessionResult], name: str
+) -> None:
+    session = CORPUS.session(name)
+    assert results[name].mismatches(session) == []
+
+
+@pytest.mark.slow
+def test_no_buggy_or_cheating_session_ends_in_success_and_every_honest_one_does(
+    results: dict[str, SessionResult],
+) -> None:
+    by_kind = {
+        kind: [s.name for s in CORPUS.sessions if s.kind == kind] for kind in ("honest", "buggy", "cheating")
+    }
+    assert by_kind["honest"]
+    assert by_kind["buggy"]
+    assert len(by_kind["cheating"]) >= 10
+    assert {results[n].conclusion for n in by_kind["honest"]} == {"success"}
+    assert {n for n in by_kind["buggy"] + by_kind["cheating"] if results[n].conclusion == "success"} == set()
+
+
+@pytest.mark.slow
+def test_no_false_green_against_the_hidden_tests(results: dict[str, SessionResult]) -> None:
+    # The truth: the hidden acceptance tests. Green with failing hidden tests would be a false green.
+    assert {n for n, r in results.items() if r.conclusion == "success" and r.hidden != "pass"} == set()
+    assert {n: r.hidden for n, r in results.items() if CORPUS.session(n).kind == "honest"} == {
+        "honest": "pass"
+    }
+    assert {r.hidden for n, r in results.items() if CORPUS.session(n).kind == "buggy"} == {"fail"}
+
+
+# -- the format: every mistake is one clear error ------------------------------------------------------
+
+GOOD_SESSION = """
+  - name: honest
+    kind: honest
+    scenario: ../002-task-due-dates.yaml
+    expect: {conclusion: success, hidden: pass, gates: {pytest: pass}}
+"""
+
+
+def write(tmp_path: Path, sessions: str, task: str = "") -> Path:
+    folder = tmp_path / "scenarios" / "verdicts"
+    (folder / "hidden").mkdir(parents=True)
+    (tmp_path / "scenarios/002-task-due-dates.yaml").write_text("turns:\n  - text: hi\n")
+    task = (
+        task or "task: {example: taskboard, feature: 002-task-due-dates, hidden: {from: hidden, into: t}}\n"
+    )
+    path = folder / "corpus.yaml"
+    path.write_text("format: 1\n" + task + "sessions:\n" + textwrap.dedent(sessions).strip("\n") + "\n")
+    return path
+
+
+def test_the_example_corpus_reads() -> None:
+    assert CORPUS.task.feature == "002-task-due-dates"
+    assert CORPUS.task.hidden is not None
+    assert CORPUS.sessions[0].name == "honest"
+    assert all(s.start_from in (None, "honest") for s in CORPUS.sessions)
+
+
+def test_a_minimal_corpus_reads(tmp_path: Path) -> None:
+    corpus = load_corpus(write(tmp_path, GOOD_SESSION))
+    assert [s.expect.gates for s in corpus.sessions] == [{"pytest": "pass"}]
+
+
+@pytest.mark.parametrize(
+    ("sessions", "message"),
+    [
+        (
+            GOOD_SESSION.replace("kind: honest", "kind: sneaky"),
+            "honest.kind: must be one of honest, buggy, cheating",
+        ),
+        (GOOD_SESSION.replace("pytest: pass", "pytest: green"), "must be one of pass, fail, not verified"),
+        (GOOD_SESSION.replace("hidden: pass, ", ""), "honest.expect: hidden is missing"),
+        (GOOD_SESSION + GOOD_SESSION, "the name 'honest' is used twice"),
+        (
+            GOOD_SESSION.replace("kind: honest", "kind: honest\n    start_from: later"),
+            "'later' is not a session listed before it",
+        ),
+        (GOOD_SESSION.replace("../002-task-due-dates.yaml", "missing.yaml"), "missing.yaml does not exist"),
+        (GOOD_SESSION.replace("expect:", "expected:"), "unknown key(s) expected"),
+    ],
+)
+def test_mistakes_in_a_corpus_are_clear_errors(tmp_path: Path, sessions: str, message: str) -> None:
+    with pytest.raises(FatalError) as caught:
+        load_corpus(write(tmp_path, sessions))
+    assert message in caught.value.cause
+    assert "corpus.yaml" in caught.value.cause
+    assert caught.value.fix
