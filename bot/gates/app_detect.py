@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.gates.app_model import AppLocation
-from bot.gates.app_source import APP_CANDIDATES, FUNCS, constructs_app, module_name, python_files
+from bot.gates.app_source import APP_CANDIDATES, FUNCS, constructs_app, python_files
 from bot.gates.static_index import Router
 from bot.gates.static_routes import SourceIndex
 
@@ -50,7 +50,7 @@ def _candidates(index: SourceIndex, app_dir: Path) -> list[AppLocation]:
     paths += [p for p in python_files(app_dir) if p not in paths]
     found: list[AppLocation] = []
     for path in paths:
-        name = module_name(path.relative_to(app_dir))
+        name = index.name_of(path)
         module = index.module(name)
         if module is None:
             continue

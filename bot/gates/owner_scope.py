@@ -17,6 +17,8 @@ _QUERY_BUILDERS = frozenset({"select", "update", "delete"})
 
 
 _GATING = frozenset({"where", "filter", "filter_by", "having", "join", "outerjoin"})
+# Methods that put a condition into a collection the query spreads later.
+_COLLECTING = frozenset({"append", "extend", "insert", "add"})
 
 
 @dataclass(frozen=True)
@@ -63,17 +65,32 @@ def _sources(node: ast.AST) -> ast.AST | None:
     return node.context_expr if isinstance(node, ast.withitem) else None
 
 
+def _collected(node: ast.AST) -> tuple[set[str], ast.AST] | None:
+    """`conditions.append(Task.user_id == user_id)`: the collection, and what goes into it."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    if node.func.attr not in _COLLECTING or not isinstance(node.func.value, ast.Name):
+        return None
+    return {node.func.value.id}, ast.Tuple([*node.args, *(k.value for k in node.keywords)])
+
+
 def _taint(function: FunctionNode, seeds: set[str]) -> set[str]:
-    """Names derived from the user's id: `owned = Task.user_id == user_id` carries it on."""
+    """Names derived from the user's id: `owned = Task.user_id == user_id` carries it on, and so
+    does a list of conditions it is appended to (later spread into `.where(*conditions)`)."""
     tainted = set(seeds)
-    nodes = [n for n in ast.walk(function) if _sources(n) is not None]
+    flows: list[tuple[set[str], ast.AST]] = []
+    for node in ast.walk(function):
+        source = _sources(node)
+        if source is not None:
+            flows.append((_targets(node), source))
+        elif (collected := _collected(node)) is not None:
+            flows.append(collected)
     changed = True
     while changed:
         changed = False
-        for node in nodes:
-            source = _sources(node)
-            if source is not None and _names(source) & tainted and not _targets(node) <= tainted:
-                tainted |= _targets(node)
+        for targets, source in flows:
+            if _names(source) & tainted and not targets <= tainted:
+                tainted |= targets
                 changed = True
     return tainted
 

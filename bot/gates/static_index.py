@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from bot import sandbox
 from bot.gates.app_source import FUNCS, module_name, parse_module, python_files
 
 MAX_DEPTH = 40
@@ -150,6 +151,9 @@ class SourceNames:
     def __init__(self, app_dir: Path, repo: Path | None = None) -> None:
         self.root = app_dir.resolve()
         self.repo = (repo or app_dir).resolve()
+        # Where imports are looked up, in sys.path order: a src layout's root first (the sandbox
+        # puts it on PYTHONPATH), then the app directory (the cwd).
+        self.search = (*(self.root / r for r in sandbox.import_roots(self.root)), self.root)
         self._modules: dict[str, Module | None] = {}
         self._resolving: set[tuple[str, str]] = set()
         self._routers: dict[int, Router] = {}
@@ -164,19 +168,30 @@ class SourceNames:
         self._modules[name] = None
         if not name or not all(part.isidentifier() for part in name.split(".")):
             return None
-        base = self.root.joinpath(*name.split("."))
         found: Module | None = None
+        for root in self.search:
+            found = self._find(root, name)
+            if found is not None:
+                break
+        self._modules[name] = found
+        return found
+
+    def _find(self, root: Path, name: str) -> Module | None:
+        base = root.joinpath(*name.split("."))
         for path, package in ((base.with_suffix(".py"), False), (base / "__init__.py", True)):
             real = path.resolve()
             if path.is_file() and real.is_relative_to(self.root):
                 tree = parse_module(real, self.root)
                 if tree is not None:
-                    found = Module(name, real, self.relative(real), tree, package)
-                    break
-        if found is None and base.is_dir() and base.resolve().is_relative_to(self.root):
-            found = Module(name, None, "", ast.Module(body=[], type_ignores=[]), True)  # namespace package
-        self._modules[name] = found
-        return found
+                    return Module(name, real, self.relative(real), tree, package)
+        if base.is_dir() and base.resolve().is_relative_to(self.root):
+            return Module(name, None, "", ast.Module(body=[], type_ignores=[]), True)  # namespace package
+        return None
+
+    def name_of(self, path: Path) -> str:
+        """The name `path` is imported by: relative to the first import root that holds it."""
+        root = next((r for r in self.search if path.is_relative_to(r)), self.root)
+        return module_name(path.relative_to(root))
 
     def relative(self, path: Path) -> str:
         base = self.repo if path.is_relative_to(self.repo) else self.root
@@ -185,7 +200,7 @@ class SourceNames:
     def modules(self) -> Iterator[Module]:
         """Every module of the app (tests, migrations and virtualenvs left out)."""
         for path in python_files(self.root):
-            found = self.module(module_name(path.relative_to(self.root)))
+            found = self.module(self.name_of(path))
             if found is not None and found.path is not None:
                 yield found
 
@@ -193,7 +208,7 @@ class SourceNames:
         path = (self.repo / rel).resolve()
         if not path.is_relative_to(self.root) or path.suffix != ".py":
             return None
-        return self.module(module_name(path.relative_to(self.root)))
+        return self.module(self.name_of(path))
 
     # -- names ------------------------------------------------------------------------------------
     def resolve_name(

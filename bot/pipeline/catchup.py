@@ -76,7 +76,7 @@ def find(run: RunEnv, trigger: SpecsPushed, own: Sequence[str]) -> CatchUp:
     oldest = commits[-1]
     since = record or (f"{oldest}^" if git.rev_parse(run.workspace, f"{oldest}^") else git.ZERO_SHA)
     try:
-        changed = specs.delta(run.workspace, since, trigger.before)
+        changed = specs.delta(run.workspace, since, trigger.before, specs_dir=run.settings.specs_dir)
     except FatalError as exc:
         run.rt.annotate("warning", f"Could not look for features a dropped run left: {exc.cause}")
         return CatchUp((), {})
@@ -90,7 +90,7 @@ def find(run: RunEnv, trigger: SpecsPushed, own: Sequence[str]) -> CatchUp:
         pulls = run.host.list_pulls(branch)
         if record is None and not pulls:
             continue  # no record to go by: only features Specship already owns
-        pending = _still_pending(run, feature.name, pulls[0] if pulls else None, trigger.after)
+        pending = _still_pending(run, feature.name, feature.path, pulls[0] if pulls else None, trigger.after)
         if pending is None:
             continue
         jobs.append(Job("implement", feature.name, branch, change=CATCH_UP))
@@ -99,7 +99,7 @@ def find(run: RunEnv, trigger: SpecsPushed, own: Sequence[str]) -> CatchUp:
     return CatchUp(tuple(jobs), deltas, tuple(notes))
 
 
-def _still_pending(run: RunEnv, feature: str, pr: PrInfo | None, head: str) -> str | None:
+def _still_pending(run: RunEnv, feature: str, folder: str, pr: PrInfo | None, head: str) -> str | None:
     """What changed in the feature's spec since Specship last implemented it ("" when there is
     no earlier PR to compare with), or None when its latest PR already has the change."""
     marker = marker_of(pr.body) if pr else None
@@ -107,9 +107,11 @@ def _still_pending(run: RunEnv, feature: str, pr: PrInfo | None, head: str) -> s
     if not isinstance(base, str):
         return ""
     try:
-        found = specs.delta(run.workspace, base, head, only={f"specs/{feature}"}).feature(feature)
+        found = specs.delta(
+            run.workspace, base, head, only={folder}, specs_dir=run.settings.specs_dir
+        ).feature(feature)
     except FatalError:  # the marker's base is not in this checkout: compare the hashes
-        return None if marker and marker.get("spec_hash") == spec_hash(run.workspace, feature, head) else ""
+        return None if marker and marker.get("spec_hash") == spec_hash(run.workspace, folder, head) else ""
     if found is None or not found.is_work:
         return None
     return delta_text(found)

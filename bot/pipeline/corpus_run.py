@@ -125,6 +125,9 @@ def run_session(
         git.run(
             repo, "apply", "--binary", "--whitespace=nowarn", "-", input_bytes=done[session.start_from].patch
         )
+        # Committed, so the earlier session's files are tracked work on the branch (as a re-run on
+        # Specship's branch finds them), not untracked files the sandbox may not see or edit.
+        workdir.commit_all(f"corpus: start from {session.start_from}")
     run = FeatureRun(
         workdir,
         config,

@@ -88,6 +88,20 @@ def tags(user: int = Depends(current_user), session=Depends(get_session)) -> lis
     return list(session.scalars(select(Tag).where(Tag.owner_id == user)))
 
 
+@router.get("/tags/mine")
+def my_tags(user: int = Depends(current_user), session=Depends(get_session)) -> list[int]:
+    conditions = []
+    conditions.append(Tag.owner_id == user)  # collected, then spread into the where
+    return list(session.scalars(select(Tag).where(*conditions)))
+
+
+@router.get("/tags/decoy")
+def decoy_tags(user: int = Depends(current_user), session=Depends(get_session)) -> list[int]:
+    seen = []
+    seen.append(Tag.owner_id == user)  # collected, but never gates the query
+    return list(session.scalars(select(Tag).where(Tag.id > 0)))
+
+
 app.include_router(router)
 """
 FILES = {"backend/svc/__init__.py": "", "backend/svc/models.py": MODELS, "backend/svc/main.py": ROUTES}
@@ -130,10 +144,13 @@ def test_declarative_models_and_only_gating_comparisons(git_repo: Callable[..., 
         "/notes/{note_id}": True,  # the owner check raises
         "/tags/{tag_id}": False,  # print() is not a check
         "/tags": True,
+        "/tags/mine": True,
+        "/tags/decoy": False,
     }
     assert [(f.line, f.severity) for f in owner(result)] == [
         (line_of(repo, "session.query(Note).all()"), "error"),
         (line_of(repo, "tag = session.get(Tag, tag_id)"), "error"),
+        (line_of(repo, "select(Tag).where(Tag.id > 0)"), "error"),
     ]
     assert "Note.author holds the owner" in owner(result)[0].message
     assert result.verdict == "fail"
@@ -155,5 +172,5 @@ def test_unchanged_code_warns_and_new_code_fails(git_repo: Callable[..., Path]) 
 def test_an_exempt_route_is_a_warning(git_repo: Callable[..., Path]) -> None:
     repo = git_repo({k: textwrap.dedent(v) for k, v in FILES.items()})
     result = judge(repo, None, owner_scope_exempt=("GET /notes/all", "/tags/*"))
-    assert [f.severity for f in owner(result)] == ["warning", "warning"]
+    assert [f.severity for f in owner(result)] == ["warning", "warning", "warning"]  # /tags/* has two
     assert all("(exempt: owner-scope-exempt)" in f.message for f in owner(result))

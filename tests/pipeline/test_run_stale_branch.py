@@ -169,7 +169,7 @@ def test_a_spec_edit_turns_the_open_pr_green_and_keeps_the_human_commit(story: S
     marker = marker_of(step.body)
     assert marker is not None
     assert (marker["base"], marker["head"], marker["conclusion"]) == (step.main, step.head, "success")
-    assert marker["spec_hash"] == spec_hash(world.checkout(), FEATURE, step.main)
+    assert marker["spec_hash"] == spec_hash(world.checkout(), f"specs/{FEATURE}", step.main)
     # The model worked on the new spec: the edit is in its task, and said to be what changed.
     assert FIRST_EDIT in step.prompts[0]
     changed = step.prompts[0].split("## What changed in the specification\n", 1)[1]
