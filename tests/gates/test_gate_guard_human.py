@@ -1,4 +1,4 @@
-"""The guard on a human's change: agent-only path rules follow the setting, test rules stay; emptied is not deleted."""
+"""The guard on a human's change: agent-only path rules follow the setting; test rules stay."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ FILES = {
 
 
 def judge(repo: Path, author: Author, **settings: str) -> GateResult:
-    return guard.gate(GateContext(repo, "HEAD", Settings(**settings), author=author))  # type: ignore[arg-type]
+    return guard.gate(GateContext(repo, "HEAD", Settings(**settings), author=author))
 
 
 def human_edits(repo: Path) -> None:
@@ -111,7 +111,9 @@ def test_an_emptied_test_file_is_reported_as_emptied(git_repo: Callable[..., Pat
 
 def test_a_file_that_was_empty_and_gets_content_is_changed_not_added(git_repo: Callable[..., Path]) -> None:
     repo = git_repo({**FILES, "backend/pytest.ini": ""})
-    (repo / "backend/pytest.ini").write_text("[pytest]\naddopts = -p no:randomly --deselect tests/test_app.py\n")
+    (repo / "backend/pytest.ini").write_text(
+        "[pytest]\naddopts = -p no:randomly --deselect tests/test_app.py\n"
+    )
     [diff] = load_diff(repo, "HEAD")
     assert (diff.status, diff.emptied) == ("M", False)
     result = judge(repo, "human")
