@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from bot import actions, git, sandbox
-from bot.cli.common import load_settings
+from bot.cli.common import existing_dir, load_settings
 from bot.cli.sarif import Where, annotation_place, to_sarif
 from bot.exceptions import FatalError
 from bot.gates import LABELS, Author, GateContext, GateResult, Verdict
 from bot.gates.run import run_all
 from bot.pipeline.layout import resolve_app_directory
 from bot.settings import Settings
-from bot.speckit.api import find_features
+from bot.speckit.api import catalog
 
 NOT_VERIFIED_ANNOTATION = "[{gate}] not verified: {what}. Fix: {fix}"
 AUTHOR_NOTE = "Judging {author}'s change ({why}); see `--author`."
@@ -113,32 +113,26 @@ def _local_branch(repo: Path) -> str:
         return ""  # detached
 
 
-def spec_file(repo: Path, feature: str | None) -> str | None:
-    """The feature's spec.md (repository-relative), where results without a file of their own go."""
-    if not feature:
-        return None
-    for folder in find_features(repo):
-        if folder.rsplit("/", 1)[-1] == feature:
-            return f"{folder}/spec.md"
-    return None
-
-
 def main(args: argparse.Namespace) -> int:
-    repo = Path(args.repo).resolve()
+    repo = existing_dir(Path(args.repo))
     if not git.is_repo(repo):
         raise FatalError(f"{repo} is not a git repository.", "Run check inside a checkout.")
     settings = resolve_app_directory(repo, load_settings(repo))
+    feature, spec = None, None
+    if args.feature:  # the one definition of a feature: unknown ones are refused with the known ones
+        ref = catalog(repo, None, settings.specs_dir).locate(args.feature, settings.branch_prefix)
+        feature, spec = ref.name, f"{ref.path}/spec.md"
     rt = actions.runtime()
     author, why = author_of(repo, settings, getattr(args, "author", "auto"), rt.env)
     rt.info(AUTHOR_NOTE.format(author="the agent" if author == "agent" else "a human", why=why))
     with sandbox.project_environment(repo, settings) as project:
         base = resolve_base(repo, args.base)
-        ctx = GateContext(repo, base, settings, args.feature, project.python, project.env, author)
+        ctx = GateContext(repo, base, settings, feature, project.python, project.env, author)
         # setup-command (above) keeps the runner's network; the tests and the app import get the
         # configured one.
         with sandbox.applied_policy(network=settings.sandbox_network):
             results = run_all(ctx)
-    where = Where(repo, settings.app_directory, settings.config_file, spec_file(repo, args.feature))
+    where = Where(repo, settings.app_directory, settings.config_file, spec)
     if args.format == "json":
         print(json.dumps(to_json(results), indent=2))
     elif args.format == "sarif":

@@ -84,7 +84,7 @@ def protected_findings(files: list[FileDiff], ctx: GateContext) -> list[Finding]
         return []
     findings = []
     for fd in files:
-        reason = protected_reason(fd.path, ctx.settings.protected_paths, ctx.settings.config_file)
+        reason = protected_reason(fd.path, ctx.settings.protected_globs, ctx.settings.config_file)
         if reason and not only_ticks(fd):
             verb = verb_of(fd)
             if mode == "warn":

@@ -40,10 +40,10 @@ LEAK_BLOCKED = (
 )
 
 
-def spec_hash(repo: Path, feature: str, rev: str) -> str:
+def spec_hash(repo: Path, folder: str, rev: str) -> str:
     """A short hash of the feature folder's files at a revision: the marker's 'spec changed?' key."""
     digest = hashlib.sha256()
-    for path in git.list_files(repo, rev, f"specs/{feature}"):
+    for path in git.list_files(repo, rev, folder):
         blob = git.show_file(repo, rev, path) or b""
         digest.update(path.encode() + b"\0" + hashlib.sha256(blob).digest())
     return digest.hexdigest()[:16]
@@ -77,7 +77,7 @@ def build_body(
     ]
     marker = {
         "feature": feature.name,
-        "spec_hash": spec_hash(repo, feature.name, base),
+        "spec_hash": spec_hash(repo, feature.path, base),
         "base": base,
         "head": head,
         "conclusion": outcome.conclusion,
