@@ -74,6 +74,7 @@ class RunLog:
     started: float = 0.0
     _phase_started: float = 0.0
     _spent: float = 0.0
+    _last_usage: tuple[int, int, int] = (-1, -1, -1)
 
     def __post_init__(self) -> None:
         self.started = self._phase_started = self.clock()
@@ -111,6 +112,10 @@ class RunLog:
     def usage(self, ledger: Ledger, turns: int) -> None:
         self.ledger = ledger
         u = ledger.usage
+        seen = (turns, u.total_input, u.output_tokens)
+        if seen == self._last_usage:
+            return  # the pipeline reports usage at every stop; the log says it once
+        self._last_usage = seen
         self.line(
             USAGE_LINE.format(
                 turns=turns,
