@@ -97,6 +97,12 @@ def build_parser() -> "argparse.ArgumentParser":
     )
     cmds["check"].add_argument("--feature", help="feature whose contracts to check")
     cmds["check"].add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    cmds["check"].add_argument(
+        "--author",
+        choices=("auto", "human", "agent"),
+        default="auto",
+        help="whose change this is: agent on a Specship branch, else human (default: auto)",
+    )
 
     cmds["specs"].add_argument("--repo", default=".", help="the repository (default: .)")
     cmds["specs"].add_argument("--json", action="store_true", help="machine-readable output")

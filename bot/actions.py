@@ -145,12 +145,16 @@ class Runtime:
             if self.in_actions:
                 self._command("::endgroup::")
 
-    def relay(self, text: str) -> None:
-        """Print untrusted text (test output, model text) with workflow commands switched off."""
+    def relay(self, text: str, *, log: bool = False) -> None:
+        """Print untrusted text (test output, model text) with workflow commands switched off.
+
+        `log=True` makes it a log line like `info` (stderr outside Actions, so stdout stays data).
+        """
         text = self.redact(text)
         if not self.in_actions:
-            self.out.write(text if text.endswith("\n") else text + "\n")
-            self.out.flush()
+            stream = self.err if log else self.out
+            stream.write(text if text.endswith("\n") else text + "\n")
+            stream.flush()
             return
         token = _secrets.token_hex(16)
         while token in text:

@@ -177,6 +177,13 @@ class Settings:
         "Extra glob patterns the agent may not write (specs/, .git/, .github/workflows/ always).",
         item_pattern=r"^[^\s]+$",
     )
+    human_protected_paths: str = _value(
+        "warn",
+        "What `check` does when a human's change edits a path only the agent may not change (specs/, "
+        "workflows, git files, this config, protected-paths): warn, ignore or refuse. The rules that "
+        "protect tests apply to everyone.",
+        enum=("warn", "ignore", "refuse"),
+    )
     reviewers: tuple[str, ...] = _list(
         "Users whose review is requested on every PR (besides whoever triggered the run).",
         item_pattern=_LOGIN,

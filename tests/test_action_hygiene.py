@@ -32,6 +32,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 README = ROOT / "README.md"
 EXAMPLE = ROOT / "examples" / "workflows" / "specship.yml"
 MATRIX_EXAMPLE = ROOT / "examples" / "workflows" / "specship-matrix.yml"
+POSTGRES_EXAMPLE = ROOT / "examples" / "workflows" / "specship-postgres.yml"
 CI_WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
 BAD_WORKFLOW = Path(__file__).resolve().parent / "fixtures" / "workflows" / "bad.yml"
 SHIPPED_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml")) + sorted(
@@ -49,6 +50,7 @@ DIGEST_PINNED = re.compile(r"@sha256:[0-9a-f]{64}$")
 EVENT_EXPRESSION = re.compile(r"\$\{\{[^}]*\bgithub\s*\.\s*event\b")
 ZIZMOR_IGNORE = re.compile(r"#\s*zizmor:\s*ignore\[([^\]]*)\]")
 OUTPUTS = {
+    "transcript",
     "pr-number",
     "pr-url",
     "branch",
@@ -812,7 +814,7 @@ def test_example_workflow_triggers_and_job() -> None:
     assert job["timeout-minutes"] == 60
     assert job["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.jobs) }}"
     assert "github.event_name == 'workflow_dispatch'" in plan["if"]
-    checkout, specship = job["steps"]
+    checkout, specship, upload = job["steps"]
     # the default branch, never a PR merge ref: config and specs come from the base
     assert checkout["with"] == {
         "persist-credentials": False,
@@ -825,6 +827,33 @@ def test_example_workflow_triggers_and_job() -> None:
         "anthropic-api-key": "${{ secrets.ANTHROPIC_API_KEY }}",
     }
     assert specship["env"] == {"SPECSHIP_JOB": "${{ toJSON(matrix) }}"}
+    assert_uploads_the_transcript(upload)
+
+
+UPLOAD_ARTIFACT = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02"  # v4.6.2
+
+
+def assert_uploads_the_transcript(step: dict[str, Any]) -> None:
+    """The transcript output as an artifact, however the Specship step ended (issue 15 item 7)."""
+    assert step["uses"] == UPLOAD_ARTIFACT
+    assert step["if"] == "${{ always() && steps.specship.outputs.transcript != '' }}"
+    assert step["with"]["path"] == "${{ steps.specship.outputs.transcript }}"
+    assert step["with"]["include-hidden-files"] is True  # the transcripts sit in .git/specship/
+    assert step["with"]["if-no-files-found"] == "ignore"
+    assert "${{ strategy.job-index }}" in step["with"]["name"]  # one artifact per matrix job
+
+
+@pytest.mark.parametrize("path", [MATRIX_EXAMPLE, POSTGRES_EXAMPLE])
+def test_every_example_workflow_uploads_the_transcript(path: Path) -> None:
+    doc = load_yaml(path)
+    for job in doc["jobs"].values():
+        steps = job["steps"]
+        ids = [s.get("id") for s in steps]
+        if "specship" in ids and "command" not in (steps[ids.index("specship")].get("with") or {}):
+            assert_uploads_the_transcript(steps[ids.index("specship") + 1])
+            break
+    else:
+        raise AssertionError(f"{path.name} has no Specship step followed by the upload")
 
 
 def test_example_workflow_serializes_runs_per_feature() -> None:

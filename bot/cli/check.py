@@ -9,14 +9,16 @@ from typing import Any
 
 from bot import actions, git, sandbox
 from bot.cli.common import existing_dir, load_settings
+from bot.cli.sarif import Where, annotation_place, to_sarif
 from bot.exceptions import FatalError
-from bot.gates import LABELS, GateContext, GateResult, Verdict
+from bot.gates import LABELS, Author, GateContext, GateResult, Verdict
 from bot.gates.run import run_all
 from bot.pipeline.layout import resolve_app_directory
+from bot.settings import Settings
 from bot.speckit.api import catalog
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
+NOT_VERIFIED_ANNOTATION = "[{gate}] not verified: {what}. Fix: {fix}"
+AUTHOR_NOTE = "Judging {author}'s change ({why}); see `--author`."
 
 
 def resolve_base(repo: Path, base: str | None) -> str:
@@ -79,64 +81,6 @@ def to_json(results: list[GateResult]) -> dict[str, Any]:
     }
 
 
-def to_sarif(results: list[GateResult]) -> dict[str, Any]:
-    """SARIF 2.1.0 for GitHub code scanning: one rule per gate (and per gate rule id)."""
-    rules: dict[str, dict[str, Any]] = {}
-    sarif_results = []
-    for gate in results:
-        for finding in gate.findings:
-            rule_id = f"{gate.name}/{finding.rule}" if finding.rule else gate.name
-            rules.setdefault(
-                rule_id, {"id": rule_id, "shortDescription": {"text": f"Specship {gate.name} gate"}}
-            )
-            entry: dict[str, Any] = {
-                "ruleId": rule_id,
-                "level": _LEVELS[finding.severity],
-                "message": {"text": finding.message},
-            }
-            if finding.file:
-                location: dict[str, Any] = {"artifactLocation": {"uri": finding.file}}
-                if finding.line:
-                    location["region"] = {"startLine": finding.line}
-                entry["locations"] = [{"physicalLocation": location}]
-            sarif_results.append(entry)
-        for gap in gate.unverified:
-            # Never green: a check that could not be made is an error in code scanning too.
-            rule_id = f"{gate.name}/{gap.rule}"
-            rules.setdefault(
-                rule_id, {"id": rule_id, "shortDescription": {"text": f"Specship {gate.name}: not verified"}}
-            )
-            entry = {
-                "ruleId": rule_id,
-                "level": "error",
-                "message": {"text": f"not verified: {gap.what}. Fix: {gap.fix}"},
-                "properties": {"verdict": "not verified", "fix": gap.fix},
-            }
-            if gap.file:
-                location = {"artifactLocation": {"uri": gap.file}}
-                if gap.line:
-                    location["region"] = {"startLine": gap.line}
-                entry["locations"] = [{"physicalLocation": location}]
-            sarif_results.append(entry)
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "Specship",
-                        "informationUri": "https://github.com/specship/specship",
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": sarif_results,
-                "properties": {"verdicts": {gate.name: gate.verdict for gate in results}},
-            }
-        ],
-    }
-
-
 def to_text(results: list[GateResult]) -> str:
     lines = []
     for gate in results:
@@ -147,42 +91,70 @@ def to_text(results: list[GateResult]) -> str:
     return "\n".join(lines)
 
 
+def author_of(repo: Path, settings: Settings, flag: str, env: dict[str, str]) -> tuple[Author, str]:
+    """Whose change `check` judges, and why: the flag, else the branch (Specship's prefix: agent).
+
+    The pull request's head branch (GITHUB_HEAD_REF) decides in Actions: a pull_request checkout
+    is a detached merge commit, so the local branch says nothing there.
+    """
+    if flag in ("human", "agent"):
+        return ("human" if flag == "human" else "agent"), f"--author {flag}"
+    branch = env.get("GITHUB_HEAD_REF") or env.get("GITHUB_REF_NAME") or _local_branch(repo)
+    prefix = settings.branch_prefix
+    if branch.startswith(prefix):
+        return "agent", f"branch {branch} starts with {prefix}"
+    return "human", f"branch {branch or '(detached)'} is not a {prefix} branch"
+
+
+def _local_branch(repo: Path) -> str:
+    try:
+        return git.run(repo, "symbolic-ref", "--quiet", "--short", "HEAD").decode().strip()
+    except git.GitError:
+        return ""  # detached
+
+
 def main(args: argparse.Namespace) -> int:
     repo = existing_dir(Path(args.repo))
     if not git.is_repo(repo):
         raise FatalError(f"{repo} is not a git repository.", "Run check inside a checkout.")
     settings = resolve_app_directory(repo, load_settings(repo))
-    feature = None
+    feature, spec = None, None
     if args.feature:  # the one definition of a feature: unknown ones are refused with the known ones
-        feature = catalog(repo, None, settings.specs_dir).locate(args.feature, settings.branch_prefix).name
+        ref = catalog(repo, None, settings.specs_dir).locate(args.feature, settings.branch_prefix)
+        feature, spec = ref.name, f"{ref.path}/spec.md"
+    rt = actions.runtime()
+    author, why = author_of(repo, settings, getattr(args, "author", "auto"), rt.env)
+    rt.info(AUTHOR_NOTE.format(author="the agent" if author == "agent" else "a human", why=why))
     with sandbox.project_environment(repo, settings) as project:
         base = resolve_base(repo, args.base)
-        ctx = GateContext(repo, base, settings, feature, project.python, project.env)
+        ctx = GateContext(repo, base, settings, feature, project.python, project.env, author)
         # setup-command (above) keeps the runner's network; the tests and the app import get the
         # configured one.
         with sandbox.applied_policy(network=settings.sandbox_network):
             results = run_all(ctx)
-    rt = actions.runtime()
+    where = Where(repo, settings.app_directory, settings.config_file, spec)
     if args.format == "json":
         print(json.dumps(to_json(results), indent=2))
     elif args.format == "sarif":
-        print(json.dumps(to_sarif(results), indent=2))
+        print(json.dumps(to_sarif(results, where), indent=2))
     elif args.format == "github":
         for gate in results:
             for finding in gate.findings:
+                file, line = annotation_place(gate.name, finding, where)
                 rt.annotate(
                     finding.severity,
                     f"[{gate.name}] {finding.message}",
-                    file=finding.file,
-                    line=finding.line,
+                    file=file,
+                    line=line,
                     title=f"Specship {gate.name}",
                 )
             for gap in gate.unverified:
+                file, line = annotation_place(gate.name, gap, where)
                 rt.annotate(
                     "error",
-                    f"[{gate.name}] not verified: {gap.what}. Fix: {gap.fix}",
-                    file=gap.file,
-                    line=gap.line,
+                    NOT_VERIFIED_ANNOTATION.format(gate=gate.name, what=gap.what, fix=gap.fix),
+                    file=file,
+                    line=line,
                     title=f"Specship {gate.name}: not verified",
                 )
         # findings quote test output and code: workflow commands in them must not act

@@ -116,7 +116,9 @@ def run_local(
         out / "transcript.jsonl",
         actions.runtime().redact,
         deadline,
+        log=progress,
     )
+    progress.line(f"transcript: {out / 'transcript.jsonl'} (follow it with tail -f)")
     outcome = run.run(feature_prompt(repo, feature, settings, base=base))
     run.commit(outcome, f"Specship: implement {feature.name}")
     body_path = out / "pr.md"

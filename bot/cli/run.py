@@ -21,6 +21,7 @@ from bot.pipeline.context import JobResult, RunEnv, Target
 from bot.pipeline.github import close_tracker, implement
 from bot.pipeline.layout import resolve_app_directory
 from bot.pipeline.outcome import Request
+from bot.report.runlog import RunLog
 from bot.report.tracking import Tracker
 from bot.settings import Settings
 from bot.trigger.dispatch import authorize
@@ -99,6 +100,34 @@ def _actors(trigger: Trigger, env: Mapping[str, str]) -> dict[str, str | None]:
         if login and login not in actors:
             actors[login] = None
     return actors
+
+
+def transcript_dir(workspace: Path) -> Path:
+    """Where the run's transcripts go: the checkout's .git/specship/transcripts.
+
+    Not $RUNNER_TEMP: a Docker action's container does not see the runner's temp directory, so
+    files written there are gone with the container. The workspace is mounted, and inside .git
+    nothing is committed, and generated code cannot read it (.git is off limits and mode 0700).
+    """
+    try:
+        git_dir = Path(git.run(workspace, "rev-parse", "--absolute-git-dir").decode().strip())
+    except git.GitError:
+        git_dir = workspace / ".git"
+    return git_dir / "specship" / "transcripts"
+
+
+def transcript_output(workspace: Path, paths: list[Path]) -> str:
+    """The `transcript` output: one path per line, relative to the workspace when inside it (a
+    later step, such as actions/upload-artifact, resolves it against its own GITHUB_WORKSPACE)."""
+    shown = []
+    for path in dict.fromkeys(paths):
+        if not path.is_file():
+            continue
+        try:
+            shown.append(path.resolve().relative_to(workspace.resolve()).as_posix())
+        except ValueError:
+            shown.append(str(path))
+    return "\n".join(shown)
 
 
 def _thread_of(trigger: Trigger) -> int | None:
@@ -197,14 +226,19 @@ def _main(args: argparse.Namespace, rt: actions.Runtime) -> int:
         token=token,
         make_model=_make_model_factory(settings, key, env),
         started=started,
-        transcripts=Path(env.get("RUNNER_TEMP") or workspace.parent) / "specship",
+        transcripts=transcript_dir(workspace),
+        log=RunLog(rt),
     )
     if isinstance(trigger, SpecsPushed) and not env.get("SPECSHIP_JOB", "").strip():
         jobs = _with_catch_up(run, trigger, jobs, deltas)
     if not jobs:
         rt.output("conclusion", "ignored")
         return 0
-    results = _run_jobs(run, trigger, jobs, deltas)
+    try:
+        results = _run_jobs(run, trigger, jobs, deltas)
+    finally:
+        # However the run ends, the transcripts so far are there to read (and to upload).
+        rt.output("transcript", transcript_output(workspace, run.written))
     _report(rt, jobs, results, started)
     return max(r.exit_code for r in results)
 
@@ -270,7 +304,7 @@ def _run_job(run: RunEnv, trigger: Trigger, job: Job, delta: str = "") -> JobRes
         existing = run.host.find_pr(job.branch or "")
         number = existing.number if existing else None
     key = f"{'issue' if job.issue else 'pr'}-{number}:{job.feature}" if number else f"push:{job.feature}"
-    tracker = Tracker(run.host, number, key, f"`{job.feature}`", run.run_url)
+    tracker = Tracker(run.host, number, key, f"`{job.feature}`", run.run_url, log=run.log)
     tracker.load()  # keep what earlier runs recorded on this comment (handled commands, questions)
     requester = getattr(trigger, "actor", None) or getattr(trigger, "pusher", None)
     if job.change == catchup.CATCH_UP:

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 Severity = Literal["error", "warning", "notice"]
 # Every gate answers one of these; "not verified" is never green (see docs/gates.md).
 Verdict = Literal["pass", "fail", "not verified"]
+# Whose change the gates judge: Specship's agent (every rule), or a human's (`specship check` on a
+# human's pull request: the agent-only path rules follow `human-protected-paths`).
+Author = Literal["agent", "human"]
 VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "not verified")
 LABELS: dict[Verdict, str] = {"pass": "PASS", "fail": "FAIL", "not verified": "NOT VERIFIED"}
 # When a gate did not run and said nothing more precise, this is what the user can do.
@@ -112,6 +115,7 @@ class GateContext:
     feature: str | None = None
     python: str = sys.executable  # the project's interpreter (a setup-command venv, or ours)
     env: Mapping[str, str] = field(default_factory=dict)  # test-env and the venv's variables (ProjectEnv)
+    author: Author = "agent"  # the strict default: only `check` on a human's change says otherwise
 
     @property
     def app_dir(self) -> Path:

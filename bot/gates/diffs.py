@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from unidiff.constants import DEV_NULL
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
@@ -50,6 +51,16 @@ class FileDiff:
     hunks: tuple[Hunk, ...]
     binary: bool = False
 
+    @property
+    def emptied(self) -> bool:
+        """A file still there with no line left: every hunk only removes, down to line 0."""
+        return (
+            self.status == "M"
+            and bool(self.hunks)
+            and self.hunks[0].new_start == 0
+            and all(line.kind == "-" for hunk in self.hunks for line in hunk.lines)
+        )
+
     def added_lines(self) -> dict[int, str]:
         """New-file line number -> text of every added line."""
         return {line.new: line.text for h in self.hunks for line in h.added if line.new is not None}
@@ -74,7 +85,10 @@ def parse_diff(text: str) -> list[FileDiff]:
         return []
     files = []
     for patched in patch:
-        status = "A" if patched.is_added_file else "D" if patched.is_removed_file else "M"
+        # Only /dev/null on one side adds or deletes a file: unidiff also calls a file whose every
+        # line went away "removed", and an emptied file is still there (a human emptying a config
+        # is not deleting it).
+        status = "A" if patched.source_file == DEV_NULL else "D" if patched.target_file == DEV_NULL else "M"
         hunks = []
         for index, hunk in enumerate(patched):
             lines = tuple(

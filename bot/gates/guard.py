@@ -48,10 +48,13 @@ def gate(ctx: GateContext) -> GateResult:
         return GateResult(NAME, "not run: no base revision to compare with", ran=False, unverified=(gap,))
     files = load_diff(ctx.repo, ctx.base)
     findings = check(files, ctx, ctx.base)
-    rules = Counter(f.rule for f in findings)
+    errors = [f for f in findings if f.severity == "error"]
+    rules = Counter(f.rule for f in errors)
     summary = (
         f"{len(files)} changed file(s), nothing weakened"
-        if not findings
-        else f"{len(findings)} problem(s): " + ", ".join(f"{n} {rule}" for rule, n in sorted(rules.items()))
+        if not errors
+        else f"{len(errors)} problem(s): " + ", ".join(f"{n} {rule}" for rule, n in sorted(rules.items()))
     )
+    if len(findings) > len(errors):
+        summary += f"; {len(findings) - len(errors)} warning(s) to review"
     return GateResult(NAME, summary, tuple(findings), seconds=time.monotonic() - started)

@@ -63,13 +63,34 @@ def only_ticks(fd: FileDiff) -> bool:
     return True
 
 
+HUMAN_CHANGE = (
+    "{path} {verb} by a human: allowed (only Specship's agent may not change it: {reason}); "
+    "shown for review, set `human-protected-paths` to `ignore` or `refuse` to change this"
+)
+
+
+def verb_of(fd: FileDiff) -> str:
+    """What happened to the file: an emptied file is still there, so it is not "deleted"."""
+    if fd.emptied:
+        return "emptied"
+    return {"A": "added", "D": "deleted"}.get(fd.status, "changed")
+
+
 def protected_findings(files: list[FileDiff], ctx: GateContext) -> list[Finding]:
+    """Agent-only path rules: errors for the agent; for a human, what `human-protected-paths` says."""
+    human = ctx.author == "human"
+    mode = ctx.settings.human_protected_paths if human else "refuse"
+    if mode == "ignore":
+        return []
     findings = []
     for fd in files:
         reason = protected_reason(fd.path, ctx.settings.protected_globs, ctx.settings.config_file)
         if reason and not only_ticks(fd):
-            verb = {"A": "added", "D": "deleted"}.get(fd.status, "changed")
-            findings.append(
-                Finding(f"{fd.path} {verb}: {reason}", fd.path, fd.first_line(), rule="protected-path")
-            )
+            verb = verb_of(fd)
+            if mode == "warn":
+                message = HUMAN_CHANGE.format(path=fd.path, verb=verb, reason=reason)
+                findings.append(Finding(message, fd.path, fd.first_line(), "warning", "protected-path"))
+            else:
+                message = f"{fd.path} {verb}: {reason}"
+                findings.append(Finding(message, fd.path, fd.first_line(), rule="protected-path"))
     return findings

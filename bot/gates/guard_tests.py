@@ -38,13 +38,14 @@ def deleted_tests(files: list[FileDiff], gone: dict[str, list[tuple[str, int]]])
         if not is_test_file(fd.path):
             continue
         missing = gone.get(fd.path, [])
-        if fd.status == "D":
+        if fd.status == "D" or fd.emptied:
             had_tests = any(TEST_DEF_RE.match(line.text) for h in fd.hunks for line in h.removed)
             if missing or not had_tests:
                 names = ", ".join(name for name, _ in missing[:8]) + (" ..." if len(missing) > 8 else "")
                 what = f" with {len(missing)} test(s) not re-added elsewhere: {names}" if missing else ""
+                verb = "deleted" if fd.status == "D" else "emptied"
                 findings.append(
-                    Finding(f"test file {fd.path} deleted{what}", fd.path, 1, rule="deleted-test-file")
+                    Finding(f"test file {fd.path} {verb}{what}", fd.path, 1, rule="deleted-test-file")
                 )
             continue
         for name, line in missing:

@@ -114,7 +114,12 @@ def handle(run: RunEnv, trigger: PrCommand | IssueCommand) -> JobResult:
     _react(run, trigger)
     feature, branch, issue = _feature_of(run, thread)
     tracker = Tracker(
-        run.host, number, f"{'pr' if thread.pr else 'issue'}-{number}:{feature}", f"`{feature}`", run.run_url
+        run.host,
+        number,
+        f"{'pr' if thread.pr else 'issue'}-{number}:{feature}",
+        f"`{feature}`",
+        run.run_url,
+        log=run.log,
     )
     tracker.load()
     seen = tracker.state.get("processed", [])
@@ -241,6 +246,7 @@ def _check(run: RunEnv, thread: Thread, feature: str, branch: str, tracker: Trac
     with sandbox.project_environment(run.workspace, run.settings) as project:
         ctx = GateContext(run.workspace, base, run.settings, feature, project.python, project.env)
         results = run_all(ctx)
+    run.log.gates(results)
     passed = all(r.passed for r in results)
     verdict = "success" if passed else "draft"
     publish_check(run, tracker, conclusion=verdict, gates=results, head=state.head, feature=feature)

@@ -13,6 +13,7 @@ from bot.agent.model import Model
 from bot.git import Identity, PushPolicy, Workdir
 from bot.github.types import Host, PrInfo
 from bot.pipeline.outcome import Request
+from bot.report.runlog import RunLog
 from bot.settings import Settings
 
 EXIT_CODES = {"success": 0, "clarification": 0, "unchanged": 0, "checked": 0, "refused": 0}
@@ -34,6 +35,8 @@ class RunEnv:
     make_model: Callable[[float], Model]
     started: float = field(default_factory=time.monotonic)
     transcripts: Path = field(default_factory=lambda: Path(".specship"))
+    log: RunLog = field(default_factory=RunLog)  # the job log: phases, turns, tool calls, gates
+    written: list[Path] = field(default_factory=list)  # this run's transcripts, for the output
 
     @property
     def deadline(self) -> float:

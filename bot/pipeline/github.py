@@ -99,6 +99,9 @@ def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = Fa
     if state.merge is not None:
         tracker.notes.append(MERGED_BASE.format(base=run.base_branch, sha=state.merge[:12]))
     tracker.notes.extend(SPEC_CONFLICT.format(path=path, base=run.base_branch) for path in state.resolved)
+    transcript = run.transcripts / f"{feature.name}.jsonl"
+    run.written.append(transcript)
+    run.log.line(f"transcript: {transcript}")
     session = FeatureRun(
         wd,
         settings,
@@ -106,9 +109,10 @@ def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = Fa
         base,
         run.make_model(run.deadline),
         tracker,
-        run.transcripts / f"{feature.name}.jsonl",
+        transcript,
         run.rt.redact,
         run.deadline,
+        log=run.log,
     )
     ledger = session.ledger
     try:

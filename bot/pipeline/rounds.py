@@ -20,6 +20,7 @@ from bot.exceptions import AgentStop, ModelRefused, NeedsClarification, Submitte
 from bot.gates import GateContext, GateResult, acceptance
 from bot.gates import pytest as pytest_gate
 from bot.pipeline.outcome import Outcome, Progress
+from bot.report.runlog import RunLog
 from bot.sandbox.paths import Workspace
 from bot.settings import Settings
 from bot.speckit import api as specs
@@ -90,6 +91,7 @@ class Pipeline:
     clock: Callable[[], float] = time.monotonic
     python: str = sys.executable  # the project's interpreter (see bot.sandbox.project_env)
     env: Mapping[str, str] = field(default_factory=dict)  # test-env and the venv's variables
+    log: RunLog | None = None  # where each fresh verdict shows as it comes (job log, terminal)
     _verdicts: dict[str, list[GateResult]] = field(default_factory=dict)
 
     def run(self, feature: specs.Feature, task: str, base: str, limits: Limits) -> Outcome:
@@ -209,7 +211,10 @@ class Pipeline:
         for result in results:
             if result.name == pytest_gate.NAME:
                 outcomes = dict(result.details.get("outcomes") or {})  # type: ignore[call-overload]
-        return [*results, acceptance.gate(feature.spec, report, outcomes)]
+        accepted = acceptance.gate(feature.spec, report, outcomes)
+        if self.log is not None:
+            self.log.gates([accepted])
+        return [*results, accepted]
 
     def _gates(self, ctx: GateContext) -> list[GateResult]:
         """The gates' results for the work tree as it is; the same content is judged only once.
@@ -221,7 +226,13 @@ class Pipeline:
         try:
             key = git.worktree_tree(ctx.repo, ctx.base or "HEAD")
         except git.GitError:
-            return self.gates(ctx)
+            return self._fresh(ctx)
         if key not in self._verdicts:
-            self._verdicts = {key: self.gates(ctx)}
+            self._verdicts = {key: self._fresh(ctx)}
         return self._verdicts[key]
+
+    def _fresh(self, ctx: GateContext) -> list[GateResult]:
+        results = self.gates(ctx)
+        if self.log is not None:
+            self.log.gates(results)
+        return results

@@ -17,6 +17,7 @@ from bot.pipeline.outcome import Outcome, Progress
 from bot.pipeline.prompt import tick_tasks_done
 from bot.pipeline.rounds import GateRunner, Pipeline, default_gates
 from bot.redact import Redactor
+from bot.report.runlog import RunLog
 from bot.settings import Settings
 from bot.speckit.api import Feature
 
@@ -42,6 +43,7 @@ class FeatureRun:
     deadline: float  # time.monotonic() value at which the run's wall-time budget ends
     gates: GateRunner = default_gates
     clock: Callable[[], float] = time.monotonic
+    log: RunLog | None = None  # the job log / terminal: every turn, tool call and gate as it happens
     ledger: Ledger = field(init=False)
 
     def __post_init__(self) -> None:
@@ -67,7 +69,11 @@ class FeatureRun:
 
     def run(self, task: str) -> Outcome:
         """Set up the project's environment, run agent and gates; on any exception, checkpoint first."""
-        transcript = Transcript(self.transcript_path, self.redactor)
+        observer = None
+        if self.log is not None:
+            self.log.ledger = self.ledger  # "cost so far" is the ledger's, failed attempts included
+            observer = self.log.event
+        transcript = Transcript(self.transcript_path, self.redactor, observer)
         git.reset_written(self.repo)  # what this run's agent writes is all its commits may hold
         try:
             # No sandboxed process (setup, tools, gates) outlives the run's time budget.
@@ -88,6 +94,7 @@ class FeatureRun:
                     python=project.python,
                     env=project.env,
                     clock=self.clock,
+                    log=self.log,
                 )
                 limits = self.limits()
                 # The agent's limit and the sandbox's deadline are the same moment, and generated

@@ -12,6 +12,7 @@ from typing import Any
 from bot.agent.ledger import Ledger
 from bot.exceptions import FatalError
 from bot.github.types import Host
+from bot.report.runlog import RunLog
 
 PHASES = ("preflight", "implement", "gates", "push", "pull request")
 PHASE_LABELS = {
@@ -75,6 +76,7 @@ class Tracker:
     turns: int = 0
     started: float = 0.0
     comment_id: int | None = None
+    log: RunLog | None = None  # the job log: told of every phase and usage, like the comment
     _last_post: float = -1e9
 
     def __post_init__(self) -> None:
@@ -82,6 +84,8 @@ class Tracker:
 
     # -- Progress ---------------------------------------------------------------------------------
     def phase(self, name: str) -> None:
+        if self.log is not None:
+            self.log.phase(name)
         base = name.split(" ", maxsplit=1)[0]
         if base == "repair":
             self.notes.append(f"Repair round {name.split(' ')[1]}: failing gates went back to the model.")
@@ -95,6 +99,8 @@ class Tracker:
         self.post()
 
     def usage(self, ledger: Ledger, turns: int) -> None:
+        if self.log is not None:
+            self.log.usage(ledger, turns)
         self.ledger, self.turns = ledger, turns
         # Usage changes every turn; editing the comment that often would spend the API budget.
         if self.clock() - self._last_post > 60:

@@ -8,9 +8,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.cli.code_scanning import problems, schema_errors
 from tests.conftest import committed_example, reachable_tempdir, run_git
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +73,8 @@ def test_a_removed_auth_dependency_fails_with_file_and_line_in_every_format(exam
             check(example, "--base", "HEAD", "--feature", "001-user-tasks", "--format", "sarif").stdout
         )
         assert sarif["version"] == "2.1.0"
+        assert schema_errors(sarif) == []
+        assert problems(sarif) == []
         results = sarif["runs"][0]["results"]
         located = [r for r in results if r["ruleId"].startswith("fastapi_auth")]
         assert located
@@ -289,9 +293,68 @@ def test_not_verified_shows_with_its_fix_in_text_json_and_sarif(tmp_path: Path) 
         assert "`setup-command`" in auth["not_verified"][0]["fix"]
 
         sarif = json.loads(check(repo, "--base", "HEAD", "--format", "sarif").stdout)
+        assert schema_errors(sarif) == []
+        assert problems(sarif) == []  # the project-level gap is reported on the config
         run = sarif["runs"][0]
         assert run["properties"]["verdicts"]["fastapi_auth"] == "not verified"
         [gap] = [r for r in run["results"] if r["ruleId"] == "fastapi_auth/import-failed"]
         assert gap["level"] == "error"
         assert gap["properties"] == {"verdict": "not verified", "fix": auth["not_verified"][0]["fix"]}
         assert gap["message"]["text"].startswith("not verified: the app could not be imported")
+
+
+# -- a human's pull request in plain CI (issue 15 items 5 and 6) -------------------------------------
+
+FAILING_TEST = "backend/tests/unit/test_human_added.py"
+
+
+def _place(result: dict[str, Any]) -> tuple[str, int | None]:
+    physical = result["locations"][0]["physicalLocation"]
+    return physical["artifactLocation"]["uri"], physical.get("region", {}).get("startLine")
+
+
+@pytest.mark.slow
+def test_a_human_pr_editing_a_spec_passes_and_a_failing_run_uploads_located_sarif() -> None:
+    with reachable_tempdir() as parent:
+        repo = committed_example(parent, "001")
+        spec = repo / "specs/001-user-tasks/spec.md"
+        original = spec.read_text()
+        spec.write_text(original + "\nA clarification a reviewer asked for.\n")
+        first_added = len(original.splitlines()) + 1  # the blank line before the clarification
+        (repo / FAILING_TEST).write_text("def test_added_by_a_human():\n    assert 1 + 1 == 3\n")
+
+        # A failing run: SARIF that code scanning takes whole, every result in a file.
+        done = check(repo, "--base", "HEAD", "--feature", "001-user-tasks", "--format", "sarif")
+        assert done.returncode == 1, done.stderr[-2000:]
+        assert "Judging a human's change (branch " in done.stderr
+        sarif = json.loads(done.stdout)
+        assert schema_errors(sarif) == []
+        assert problems(sarif) == []
+        results = sarif["runs"][0]["results"]
+        [failed] = [r for r in results if r["ruleId"] == "pytest"]
+        assert _place(failed) == (FAILING_TEST, None)
+        assert failed["level"] == "error"
+        [edited] = [r for r in results if r["ruleId"] == "guard/protected-path"]
+        assert (edited["level"], _place(edited)) == ("warning", ("specs/001-user-tasks/spec.md", first_added))
+        assert sarif["runs"][0]["properties"]["verdicts"]["guard"] == "pass"
+
+        # The human's spec edit alone: every gate passes, the edit is a warning to review.
+        (repo / FAILING_TEST).unlink()
+        text = check(repo, "--base", "HEAD", "--feature", "001-user-tasks")
+        assert text.returncode == 0, text.stdout[-3000:]
+        assert "specs/001-user-tasks/spec.md changed by a human: allowed" in text.stdout
+        assert text.stdout.rstrip().endswith("Verdict: PASS")
+
+        # The same change on Specship's own branch is the agent's: specs/ is read-only for it.
+        agent = check(
+            repo, "--base", "HEAD", "--feature", "001-user-tasks", "--format", "json",
+            GITHUB_HEAD_REF="specship/001-user-tasks",
+        )  # fmt: skip
+        assert agent.returncode == 1
+        assert (
+            "Judging the agent's change (branch specship/001-user-tasks starts with specship/)"
+            in agent.stderr
+        )
+        guard = next(g for g in json.loads(agent.stdout)["gates"] if g["name"] == "guard")
+        assert guard["verdict"] == "fail"
+        assert [f["rule"] for f in guard["findings"]] == ["protected-path"]

@@ -131,3 +131,45 @@ def test_no_secret_reaches_github_or_the_log(label_run: LabelRun) -> None:
         for secret in (ACTIONS_TOKEN, API_KEY):
             assert secret not in rest
             assert secret not in posted
+
+
+@pytest.mark.slow
+def test_the_log_follows_every_phase_turn_tool_call_and_gate(label_run: LabelRun) -> None:
+    """Issue 15 item 7: the job log says what happens as it happens; the transcript is an output."""
+    import json
+    import re
+
+    world, log = label_run.world, label_run.first
+    path = label_run.outputs["transcript"]
+    assert path == f".git/specship/transcripts/{FEATURE}.jsonl"
+    records = [json.loads(line) for line in (world.workspace / path).read_text().splitlines()]
+    turns = [r for r in records if r["kind"] == "assistant"]
+    tools = [r for r in records if r["kind"] == "tool"]
+    assert len(turns) > 10
+    lines = log.splitlines()
+    turn_lines = [
+        line for line in lines if re.match(r"\[\d\d:\d\d\.\d\] turn \d+: .* · \$\d+\.\d\d so far", line)
+    ]
+    assert len(turn_lines) == len(turns)
+    tool_lines = [line for line in lines if re.match(r"\[\d\d:\d\d\.\d\]   \S", line)]
+    assert len(tool_lines) == len(tools)
+    phases = [line.split("phase: ", 1)[1] for line in lines if "] phase: " in line]
+    assert phases[:4] == ["preflight", "setup", "implement", "gates"]
+    assert phases[-2:] == ["push", "pull request"]
+    groups = [line for line in lines if line.startswith("::group::gate ")]
+    assert {g.removeprefix("::group::gate ").split(":")[0] for g in groups} >= {
+        "pytest", "security", "fastapi_auth", "contracts", "guard", "acceptance",
+    }  # fmt: skip
+    assert lines.count("::endgroup::") >= len(groups)
+    assert f"transcript: {world.workspace.resolve()}/.git/specship/transcripts/{FEATURE}.jsonl" in log
+    # Every quoted line sits between ::stop-commands:: and its token: the model's words cannot act.
+    token = None
+    for line in lines:
+        if token is not None:
+            token = None if line == f"::{token}::" else token
+            continue
+        stop = re.fullmatch(r"::stop-commands::([0-9a-f]{32})", line)
+        if stop:
+            token = stop.group(1)
+        elif re.match(r"\[\d\d:\d\d\.\d\] turn ", line):
+            raise AssertionError(f"a turn line outside stop-commands: {line}")
