@@ -17,6 +17,7 @@ FIX_CRASH = "fix what the message names (a file that cannot be read, a missing t
 def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]:
     """All gates (or the named ones); the app is imported once for the auth and contract gates."""
     info: list[AppInfo] = []
+    ctx.share.new_scope()  # diffs and parsed modules hold for this gate run only
 
     def app_info() -> AppInfo:
         if not info:
@@ -31,6 +32,7 @@ def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]
             ctx.base,
             python=ctx.python,
             env=ctx.env,
+            share=ctx.share,
         ),
         "security": lambda: security.gate(ctx),
         "fastapi_auth": lambda: fastapi_auth.gate(ctx, app_info()),

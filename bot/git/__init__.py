@@ -26,7 +26,14 @@ from bot.git.hardening import (
     hardened_env,
     neutralizing_config,
 )
-from bot.git.index import worktree_changes, worktree_diff, worktree_index, worktree_tree
+from bot.git.index import (
+    PrivateIndex,
+    content_key,
+    worktree_changes,
+    worktree_diff,
+    worktree_index,
+    worktree_tree,
+)
 from bot.git.read import (
     Change,
     changed_paths,
@@ -59,6 +66,7 @@ __all__ = [
     "Change",
     "GitError",
     "Identity",
+    "PrivateIndex",
     "PushPolicy",
     "PushRefused",
     "Workdir",
@@ -67,6 +75,7 @@ __all__ = [
     "changed_paths",
     "config_entries",
     "config_env",
+    "content_key",
     "derived_secret_forms",
     "diff",
     "empty_tree",

@@ -115,6 +115,7 @@ class Pipeline:
                         timeout=min(pytest_gate.DEFAULT_TIMEOUT_S, time_left()),
                         python=self.python,
                         env=self.env,
+                        share=ctx.share,
                     )
                 )
             except ValueError as exc:  # a node id the sandbox refused
@@ -219,7 +220,7 @@ class Pipeline:
         again) is skipped. The sandbox cannot write the work tree, so a run leaves it unchanged.
         """
         try:
-            key = git.worktree_tree(ctx.repo, ctx.base or "HEAD")
+            key = git.content_key(ctx.repo, ctx.base or "HEAD", ctx.share.private_index(ctx.repo))
         except git.GitError:
             return self.gates(ctx)
         if key not in self._verdicts:
