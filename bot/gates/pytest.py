@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -107,8 +107,16 @@ def run_tests(
     """
 
     def fresh() -> TestRun:
+        prepare = share.prepare_workspace if share else sandbox.prepare_workspace_for_sandbox
         return _run_tests(
-            repo, test_command, app_directory, node_ids, timeout=timeout, python=python, env=env
+            repo,
+            test_command,
+            app_directory,
+            node_ids,
+            timeout=timeout,
+            python=python,
+            env=env,
+            prepare=prepare,
         )
 
     if share is None:
@@ -139,9 +147,10 @@ def _run_tests(
     timeout: float,
     python: str,
     env: Mapping[str, str] | None,
+    prepare: Callable[[Path], object] = sandbox.prepare_workspace_for_sandbox,
 ) -> TestRun:
     cwd = (repo / app_directory).resolve()
-    sandbox.prepare_workspace_for_sandbox(repo)
+    prepare(repo)
     started = time.monotonic()
     plugins, plugin_env = plugin_args(python, (cwd, repo.resolve()))
     with sandbox.scratch_dir() as scratch, installed_plugin() as plugin, Listener() as listener:

@@ -16,8 +16,15 @@ FIX_CRASH = "fix what the message names (a file that cannot be read, a missing t
 
 def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]:
     """All gates (or the named ones); the app is imported once for the auth and contract gates."""
+    ctx.share.new_scope()  # diffs, base blobs and the prepared workspace hold for this gate run only
+    try:
+        return _run(ctx, only)
+    finally:
+        ctx.share.end_scope()
+
+
+def _run(ctx: GateContext, only: tuple[str, ...]) -> list[GateResult]:
     info: list[AppInfo] = []
-    ctx.share.new_scope()  # diffs and parsed modules hold for this gate run only
 
     def app_info() -> AppInfo:
         if not info:

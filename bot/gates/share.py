@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from bot import git
+from bot import git, sandbox
 
 T = TypeVar("T")
 
@@ -19,9 +19,12 @@ class Shared:
     values: dict[Hashable, Any] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
+    active: bool = True  # False: compute every time (a gate called outside a gate run)
 
     def once(self, key: Hashable, compute: Callable[[], T], keep: Callable[[T], bool] = lambda _: True) -> T:
         """The value for `key`, computed on first use; `keep` says whether a fresh value may be reused."""
+        if not self.active:
+            return compute()
         if key in self.values:
             self.hits += 1
             return cast("T", self.values[key])
@@ -42,11 +45,19 @@ class RunShare:
     changes while the gates run) and is replaced at the start of each."""
 
     tests: Shared = field(default_factory=Shared)
-    scope: Shared = field(default_factory=Shared)
+    scope: Shared = field(default_factory=lambda: Shared(active=False))
     index: git.PrivateIndex | None = None
 
     def new_scope(self) -> None:
+        """A gate run starts: from now until end_scope the work tree holds still."""
         self.scope = Shared()
+
+    def end_scope(self) -> None:
+        self.scope = Shared(active=False)
+
+    def prepare_workspace(self, repo: Path) -> None:
+        """sandbox.prepare_workspace_for_sandbox, once per gate run (it walks the whole tree)."""
+        self.scope.once(("prepared", str(repo)), lambda: sandbox.prepare_workspace_for_sandbox(repo))
 
     def private_index(self, repo: Path) -> git.PrivateIndex:
         """The run's one private git index (seeded from the real one), made on first use."""

@@ -45,6 +45,7 @@ from bot.git.read import (
     numstat,
     rev_parse,
     show_file,
+    show_files,
     tracked_files,
 )
 from bot.git.work import NETWORK_TIMEOUT_S, RETRY_DELAYS_S, Workdir
@@ -91,6 +92,7 @@ __all__ = [
     "rev_parse",
     "run",
     "show_file",
+    "show_files",
     "tracked_files",
     "worktree_changes",
     "worktree_diff",
