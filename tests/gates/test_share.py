@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from pathlib import Path
 
 from bot import git
 from bot.gates import GateContext, security
+from bot.gates.app_source import parse_module, shared_parses
 from bot.gates.diffs import base_source, load_diff, shared_diff, shared_diff_text
 from bot.gates.run import run_all
 from bot.settings import Settings
@@ -86,3 +88,21 @@ def test_the_private_index_is_seeded_from_the_real_one_and_follows_the_work_tree
     path = index.path
     index.close()
     assert not path.exists()
+
+
+def test_within_a_gate_run_each_module_is_parsed_once(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("x = 1\n")
+    outside = parse_module(module, tmp_path), parse_module(module, tmp_path)
+    assert outside[0] is not outside[1]
+    with shared_parses():
+        first = parse_module(module, tmp_path)
+        assert first is not None
+        assert parse_module(module, tmp_path) is first
+        # a path outside the root is still refused, cache or not
+        assert parse_module(tmp_path.parent / "elsewhere.py", tmp_path) is None
+    module.write_text("x = 2\n")
+    again = parse_module(module, tmp_path)
+    assert again is not None
+    assert isinstance(again.body[0], ast.Assign)
+    assert ast.literal_eval(again.body[0].value) == 2
