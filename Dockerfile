@@ -1,4 +1,6 @@
-# Specship's action image. GitHub builds it from this file on every run (runs.image: Dockerfile).
+# Specship's action image. The repository's action.yml builds it from this file on every run
+# (runs.image: Dockerfile, what a fork wants); a release builds it once, pushes it to GHCR and
+# points its action.yml at it by digest (.github/workflows/release.yml).
 #
 # The base is pinned by digest: the multi-platform index of python:3.12.14-slim-bookworm (the
 # tag is informational; the digest decides). To refresh it deliberately:
@@ -31,9 +33,22 @@ RUN pip install --no-cache-dir --disable-pip-version-check --require-hashes --no
 RUN useradd --system --no-log-init --uid 10001 --user-group \
         --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin specship-runner
 
-# Specship itself, root-owned and read-only for specship-runner.
+# Specship itself, root-owned and read-only for specship-runner. pyproject.toml carries the
+# version `specship --version` prints (the package is not pip-installed here).
 COPY bot /opt/specship/bot
 COPY prompts /opt/specship/prompts
+COPY pyproject.toml /opt/specship/pyproject.toml
+
+# Bytecode now, once: PYTHONDONTWRITEBYTECODE below keeps every run from writing it into the
+# image's layers at start-up (and a syntax error fails the build instead of the user's job).
+RUN python -m compileall -q /opt/specship/bot
+
+# OCI labels: GHCR links the package to its repository by `source`; the release workflow adds
+# the version and revision.
+LABEL org.opencontainers.image.title="Specship" \
+      org.opencontainers.image.description="Turn Spec Kit specifications into tested, secure pull requests for FastAPI + SQLModel backends." \
+      org.opencontainers.image.source="https://github.com/specship/specship" \
+      org.opencontainers.image.licenses="MIT"
 
 ENV PYTHONPATH=/opt/specship \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -46,5 +61,5 @@ ENV PYTHONPATH=/opt/specship \
 #
 # Exec form, so `python` is PID 1 and receives the runner's SIGTERM on cancel. `-P` keeps the
 # working directory (the user's repository, /github/workspace) off sys.path, so a `bot/`
-# package in that repository cannot shadow Specship's. runs.args in action.yml adds `run`.
+# package in that repository cannot shadow Specship's. runs.args in action.yml adds `action`.
 ENTRYPOINT ["python", "-P", "-m", "bot"]

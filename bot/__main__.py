@@ -1,4 +1,4 @@
-"""Composition root and CLI: run | plan | local | demo | check | specs | schema."""
+"""Composition root and CLI: run | plan | local | demo | check | specs | schema | action."""
 
 # Nothing is imported here before the import path is safe: `python -m bot` puts the current
 # directory (often the repository the model writes) first on sys.path, so the guard runs before
@@ -39,7 +39,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("bot.cli.check:main", "Run the gates on a working tree; exit 1 on failure."),
     "specs": ("bot.cli.specs:main", "Show features, readiness and what changed."),
     "schema": ("bot.cli.schema:main", "Print the JSON Schema of .github/specship.yml."),
+    "action": (
+        "bot.cli.common:not_dispatched",
+        "What the Docker action runs: the command its `command` input names (run, plan or check).",
+    ),
 }
+# How to start again after Ctrl-C or a cancelled job, said where it happened.
+CANCELLED_FIX = {
+    "run": "Re-run the workflow or comment '/specship retry'.",
+    "local": "Run the same command again: Specship's branch keeps what was committed.",
+    "demo": "Run `make demo` again.",
+}
+CANCELLED_FIX_OTHER = "Run the command again."
 
 
 class Cancelled(BaseException):
@@ -54,6 +65,7 @@ def build_parser() -> "argparse.ArgumentParser":
         prog="specship",
         description="Turn Spec Kit specifications into tested, secure pull requests.",
     )
+    parser.add_argument("--version", action="version", version=f"specship {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     cmds = {
         name: sub.add_parser(name, help=help_, description=help_) for name, (_, help_) in COMMANDS.items()
@@ -68,6 +80,10 @@ def build_parser() -> "argparse.ArgumentParser":
         cmds[name].add_argument(
             "--model",
             help="'scripted:FILE' replays a scenario; default: Claude if ANTHROPIC_API_KEY is set",
+        )
+    for name in ("local", "demo"):
+        cmds[name].add_argument(
+            "--yes", action="store_true", help="skip the pause that lets you stop before the model is called"
         )
     cmds["local"].add_argument("--repo", default=".", help="the repository (default: .)")
     cmds["local"].add_argument(
@@ -90,6 +106,25 @@ def build_parser() -> "argparse.ArgumentParser":
     )
     cmds["schema"].add_argument("--format", choices=("json", "markdown"), default="json")
     return parser
+
+
+def version() -> str:
+    """The installed distribution's version, else pyproject.toml's beside the package (the image
+    copies the source without installing it), else 'unknown'."""
+    import importlib.metadata
+    from pathlib import Path
+
+    try:
+        return importlib.metadata.version("specship")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    import tomllib
+
+    try:
+        with (Path(__file__).resolve().parents[1] / "pyproject.toml").open("rb") as handle:
+            return str(tomllib.load(handle)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
 
 
 def _resolve(target: str) -> "Callable[[argparse.Namespace], int]":
@@ -137,16 +172,21 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     from bot import actions
     from bot.exceptions import FatalError
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     handler = _Signals()
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        if args.command == "action":
+            from bot.cli.common import action_argv
+
+            args = parser.parse_args(action_argv(os.environ))
         return _resolve(COMMANDS[args.command][0])(args)
     except FatalError as exc:
-        actions.fail(exc.cause, exc.fix)
+        actions.fail(exc.cause, exc.fix, file=exc.file, line=exc.line)
         return EXIT_USER_ERROR
     except (Cancelled, KeyboardInterrupt):
-        actions.fail("The run was cancelled.", "Re-run the workflow or comment '/specship retry'.")
+        actions.fail("The run was cancelled.", CANCELLED_FIX.get(args.command, CANCELLED_FIX_OTHER))
         return EXIT_CANCELLED
     except Exception as exc:  # the one place that turns a bug into exit 3 instead of a traceback
         actions.bug(exc, BUG_HINT, show_traceback=bool(os.environ.get("SPECSHIP_DEBUG")))

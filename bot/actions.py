@@ -159,12 +159,15 @@ class Runtime:
         self.out.write(text if text.endswith("\n") else text + "\n")
         self._command(f"::{token}::")
 
-    def fail(self, cause: str, fix: str) -> None:
-        """Report a user-facing error: one line in the log, and the same in the job summary."""
+    def fail(self, cause: str, fix: str, *, file: str | None = None, line: int | None = None) -> None:
+        """Report a user-facing error: one line in the log (an annotation on `file`:`line` when the
+        mistake is in a file), and the same in the job summary."""
         cause, fix = self.redact(cause), self.redact(fix)
         if self.in_actions:
-            line = f"{cause} How to fix: {fix}" if fix else cause
-            self._command(f"::error title={ERROR_TITLE}::{escape_data(line)}")
+            text = f"{cause} How to fix: {fix}" if fix else cause
+            where = f"file={escape_property(file)}," if file else ""
+            where += f"line={int(line)}," if file and line else ""
+            self._command(f"::error {where}title={ERROR_TITLE}::{escape_data(text)}")
         else:
             self.err.write(f"specship: error: {cause}" + (f" How to fix: {fix}" if fix else "") + "\n")
             self.err.flush()
@@ -202,8 +205,8 @@ def use(rt: Runtime) -> Runtime:
     return rt
 
 
-def fail(cause: str, fix: str) -> None:
-    runtime().fail(cause, fix)
+def fail(cause: str, fix: str, *, file: str | None = None, line: int | None = None) -> None:
+    runtime().fail(cause, fix, file=file, line=line)
 
 
 def bug(exc: BaseException, hint: str, *, show_traceback: bool = False) -> None:

@@ -6,12 +6,23 @@ from typing import Any
 
 
 class FatalError(Exception):
-    """A user mistake or an environment problem: states the cause and the fix; exits 1."""
+    """A user mistake or an environment problem: states the cause and the fix; exits 1.
 
-    def __init__(self, cause: str, fix: str) -> None:
+    `file` and `line` (repository-relative) place the mistake, when it is in a file: in Actions
+    the error becomes an annotation on that line."""
+
+    def __init__(self, cause: str, fix: str, *, file: str | None = None, line: int | None = None) -> None:
         super().__init__(f"{cause} {fix}".strip())
         self.cause = cause
         self.fix = fix
+        self.file = file
+        self.line = line
+
+    def at(self, file: str | None, line: int | None = None) -> FatalError:
+        """This error placed in `file` (at `line`), unless it already knows where it is."""
+        if self.file is None and file:
+            self.file, self.line = file, line
+        return self
 
 
 class AgentStop(Exception):

@@ -22,6 +22,7 @@ __all__ = [
     "inputs_from_env",
     "json_schema",
     "load",
+    "workflow_file",
 ]
 
 
@@ -59,16 +60,31 @@ def load(env: Mapping[str, str], repo_root: Path | None = None, file_text: str |
             raise FatalError(
                 f"The config file '{config_path}' named by the config-file input does not exist.",
                 "Create it or remove the config-file input.",
+                file=workflow_file(env),
             )
     if file_text is not None:
         for name, (value, line) in parse_file(file_text, config_path).items():
-            values[KEYS[name].attr] = check_value(KEYS[name], value, f"{config_path}:{line}")
+            try:
+                values[KEYS[name].attr] = check_value(KEYS[name], value, f"{config_path}:{line}")
+            except FatalError as exc:
+                raise exc.at(config_path, line) from None
     for name, raw in inputs.items():
         key = KEYS.get(name)
         if key is None:
             continue
-        values[key.attr] = check_value(key, parse_input(key, raw), f"action input '{name}'")
+        try:
+            values[key.attr] = check_value(key, parse_input(key, raw), f"action input '{name}'")
+        except FatalError as exc:
+            raise exc.at(workflow_file(env)) from None
     return Settings(**values)
+
+
+def workflow_file(env: Mapping[str, str]) -> str | None:
+    """The running workflow's file (where a bad input is written), from GITHUB_WORKFLOW_REF
+    (`owner/repo/.github/workflows/x.yml@refs/heads/main`); None outside Actions."""
+    ref = env.get("GITHUB_WORKFLOW_REF", "").partition("@")[0]
+    _, found, path = ref.partition("/.github/workflows/")
+    return f".github/workflows/{path}" if found and path else None
 
 
 def json_schema() -> dict[str, Any]:

@@ -187,6 +187,12 @@ class Settings:
         "What unchecked items in specs/<feature>/checklists/*.md do: warn, refuse or ignore.",
         enum=("warn", "refuse", "ignore"),
     )
+    specs_dir: str = _value(
+        "specs",
+        "Folder of the Spec Kit feature folders, from the repository root (a monorepo's: "
+        "services/api/specs); .specify/ is looked for beside it, then at the root.",
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$",
+    )
     bot_login: str = _value(
         "",
         "Login Specship's token acts as ('<app-slug>[bot]' for a GitHub App token); empty: asked of GitHub "
@@ -209,6 +215,24 @@ class Settings:
         "", "Anthropic API key (not needed for bedrock or vertex).", secret=True, input_only=True
     )
     config_file: str = _value(CONFIG_FILE, "Path of the repository configuration file.", input_only=True)
+    command: str = _value(
+        "run",
+        "What the action does: run (handle the event), plan (print the jobs it implies, as a "
+        "matrix) or check (run the gates on the checkout).",
+        enum=("run", "plan", "check"),
+        input_only=True,
+    )
+
+    @property
+    def protected_globs(self) -> tuple[str, ...]:
+        """The paths the agent may never write beyond the fixed ones: the configured globs, and a
+        specs directory (with its .specify/) that is not the default `specs/` at the root."""
+        extra: tuple[str, ...] = ()
+        specs_dir = self.specs_dir.strip("/")
+        if specs_dir != "specs":
+            parent = specs_dir.rpartition("/")[0]
+            extra = (specs_dir, f"{parent}/.specify" if parent else ".specify")
+        return (*self.protected_paths, *extra)
 
     def __repr__(self) -> str:
         shown = []

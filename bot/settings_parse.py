@@ -138,10 +138,13 @@ def parse_file(text: str, path: str) -> dict[str, tuple[Any, int]]:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
+        number = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise FatalError(
-            f"{path}{line}: {problem}.", "Fix the YAML syntax (check indentation and quoting)."
+            f"{path}{f':{number}' if number else ''}: {problem}.",
+            "Fix the YAML syntax (check indentation and quoting).",
+            file=path,
+            line=number,
         ) from None
     if node is None:
         return {}
@@ -149,6 +152,8 @@ def parse_file(text: str, path: str) -> dict[str, tuple[Any, int]]:
         raise FatalError(
             f"{path}:{node.start_mark.line + 1}: the file must be a mapping of keys to values.",
             "Write one 'key: value' per line, e.g. 'max-turns: 40'.",
+            file=path,
+            line=node.start_mark.line + 1,
         )
     loader = _LineLoader("")
     result: dict[str, tuple[Any, int]] = {}
@@ -157,23 +162,31 @@ def parse_file(text: str, path: str) -> dict[str, tuple[Any, int]]:
         line = key_node.start_mark.line + 1
         name = key_node.value
         if not isinstance(key_node, yaml.ScalarNode) or not isinstance(name, str):
-            raise FatalError(f"{path}:{line}: keys must be plain names.", "Use e.g. 'max-turns'.")
+            raise FatalError(
+                f"{path}:{line}: keys must be plain names.", "Use e.g. 'max-turns'.", file=path, line=line
+            )
         if name in result:
             raise FatalError(
                 f"{path}:{line}: '{name}' is set twice (first on line {result[name][1]}).",
                 "Keep one of them.",
+                file=path,
+                line=line,
             )
         key = KEYS.get(name)
         if key is None or key.input_only:
             hint = "" if key is not None else closest(name.replace("_", "-"), allowed)
             why = (
-                "belongs in the workflow's `with:` (secrets never go in the repository)"
-                if key is not None
-                else "is not a Specship setting"
+                "is not a Specship setting"
+                if key is None
+                else "belongs in the workflow's `with:` (secrets never go in the repository)"
+                if key.secret
+                else "is an action input: set it in the workflow's `with:`"
             )
             raise FatalError(
                 f"{path}:{line}: unknown key '{name}' {why}.",
                 f"Remove it or use a documented key (docs/configuration.md).{hint}",
+                file=path,
+                line=line,
             )
         result[name] = (loader.construct_object(value_node, deep=True), line)
     return result

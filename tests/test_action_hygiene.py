@@ -14,6 +14,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ SHIPPED_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml")) + so
 
 ZIZMOR_EXIT_HIGH = 14  # findings, the worst of them high severity
 ALLOWED_WRITE_SCOPES = frozenset({"contents", "pull-requests", "issues", "checks"})
+# The release workflow also pushes the image and attests it (and nothing else may).
+RELEASE_WRITE_SCOPES = ALLOWED_WRITE_SCOPES | {"packages", "id-token", "attestations"}
 COMMENT_EVENTS = frozenset({"issue_comment", "pull_request_review", "pull_request_review_comment"})
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 SHA_PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@\s]+)?@[0-9a-f]{40}$")
@@ -132,7 +135,7 @@ def _is_false(value: Any) -> bool:
     return value is False or (isinstance(value, str) and value.strip().lower() == "false")
 
 
-def check_workflow(doc: dict[Any, Any]) -> list[str]:
+def check_workflow(doc: dict[Any, Any], writable: frozenset[str] = ALLOWED_WRITE_SCOPES) -> list[str]:
     """TC-12 on one parsed workflow; returns the violations."""
     found: list[str] = []
     if doc.get("permissions") != {}:
@@ -145,9 +148,7 @@ def check_workflow(doc: dict[Any, Any]) -> list[str]:
             found.append(f"job-permissions: {job_id} must list its grants, not {perms!r}")
         else:
             for scope, level in perms.items():
-                if level not in ("read", "write", "none") or (
-                    level == "write" and scope not in ALLOWED_WRITE_SCOPES
-                ):
+                if level not in ("read", "write", "none") or (level == "write" and scope not in writable):
                     found.append(f"job-permissions: {job_id} grants {scope}: {level}")
         if "uses" in job:
             problem = check_uses(str(job["uses"]))
@@ -452,10 +453,14 @@ def test_suppression_checker(text: str, expect: bool) -> None:
 # --- TC-12: static checks on the shipped files ----------------------------------------------
 
 
+def writable_scopes(path: Path) -> frozenset[str]:
+    return RELEASE_WRITE_SCOPES if path.name == "release.yml" else ALLOWED_WRITE_SCOPES
+
+
 @pytest.mark.parametrize("path", SHIPPED_WORKFLOWS, ids=rel)
 def test_shipped_workflow_passes_static_checks(path: Path) -> None:
     """TC-12."""
-    assert check_workflow(load_yaml(path)) == []
+    assert check_workflow(load_yaml(path), writable_scopes(path)) == []
 
 
 def test_action_yml_passes_static_checks() -> None:
@@ -471,6 +476,7 @@ def test_dockerfile_passes_static_checks() -> None:
 def test_shipped_workflow_set() -> None:
     assert [rel(p) for p in SHIPPED_WORKFLOWS] == [
         ".github/workflows/ci.yml",
+        ".github/workflows/release.yml",
         "examples/workflows/specship-matrix.yml",
         "examples/workflows/specship-postgres.yml",
         "examples/workflows/specship.yml",
@@ -618,7 +624,7 @@ def test_workflow_checker_reports_seeded_violation(path: Path, rule: str, mutate
     """TC-12."""
     doc = copy.deepcopy(load_yaml(path))
     mutate(doc)
-    violations = check_workflow(doc)
+    violations = check_workflow(doc, writable_scopes(path))
     assert any(v.startswith(f"{rule}:") for v in violations), violations
 
 
@@ -764,7 +770,8 @@ def test_action_outputs_and_args() -> None:
     doc = load_yaml(ACTION)
     assert set(doc["outputs"]) == OUTPUTS
     assert all(str(o.get("description") or "").strip() for o in doc["outputs"].values())
-    assert doc["runs"] == {"using": "docker", "image": "Dockerfile", "args": ["run"]}
+    # `action` runs what the `command` input names; the input reaches it as INPUT_COMMAND
+    assert doc["runs"] == {"using": "docker", "image": "Dockerfile", "args": ["action"]}
     assert "${{" not in json.dumps(doc["runs"])
 
 
@@ -779,13 +786,22 @@ def test_example_workflow_triggers_and_job() -> None:
         "issue_comment": {"types": ["created"]},
         "pull_request_review": {"types": ["submitted"]},
         "pull_request_review_comment": {"types": ["created"]},
+        "workflow_dispatch": {
+            "inputs": {
+                "feature": {
+                    "description": "The feature folder to implement, e.g. 002-task-due-dates",
+                    "required": True,
+                    "type": "string",
+                }
+            }
+        },
     }
     plan, job = doc["jobs"]["plan"], doc["jobs"]["specship"]
     assert set(doc["jobs"]) == {"plan", "specship"}
     assert "contains(github.event.comment.body, '/specship')" in plan["if"]
     assert plan["permissions"] == {"contents": "read"}
     assert "secrets." not in json.dumps(plan), "plan needs no secrets"
-    assert next(s for s in plan["steps"] if s.get("id") == "plan")["with"] == {"args": "plan"}
+    assert next(s for s in plan["steps"] if s.get("id") == "plan")["with"] == {"command": "plan"}
     assert job["needs"] == "plan"
     assert job["permissions"] == {
         "contents": "write",
@@ -795,6 +811,7 @@ def test_example_workflow_triggers_and_job() -> None:
     }
     assert job["timeout-minutes"] == 60
     assert job["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.jobs) }}"
+    assert "github.event_name == 'workflow_dispatch'" in plan["if"]
     checkout, specship = job["steps"]
     # the default branch, never a PR merge ref: config and specs come from the base
     assert checkout["with"] == {
@@ -826,7 +843,8 @@ def test_matrix_example_fans_out_from_plan() -> None:
     doc = load_yaml(MATRIX_EXAMPLE)
     plan, implement = doc["jobs"]["plan"], doc["jobs"]["implement"]
     plan_step = next(s for s in plan["steps"] if s.get("id") == "plan")
-    assert plan_step["with"] == {"args": "plan"}
+    assert re.fullmatch(r"specship/specship@[0-9a-f]{40}", plan_step["uses"])
+    assert plan_step["with"] == {"command": "plan"}
     assert "secrets." not in json.dumps(plan), "plan needs no secrets"
     assert plan["permissions"] == {"contents": "read"}
     assert plan["outputs"] == {
@@ -986,11 +1004,22 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for instr, copy_args in instructions:
-        if instr != "COPY":
-            continue
-        src, dest = copy_args.split()
-        if src in ("bot", "prompts"):
-            shutil.copytree(ROOT / src, _in_root(root, dest), ignore=shutil.ignore_patterns("__pycache__"))
+        if instr == "COPY":
+            src, dest = copy_args.split()
+            if src in ("bot", "prompts"):
+                shutil.copytree(
+                    ROOT / src, _in_root(root, dest), ignore=shutil.ignore_patterns("__pycache__")
+                )
+            elif src == "pyproject.toml":
+                shutil.copyfile(ROOT / src, _in_root(root, dest))
+        elif instr == "RUN" and "compileall" in copy_args:
+            # the image's own compile step, on the copied tree (paths mapped into the temp root)
+            argv = [
+                _in_root(root, a).as_posix() if a.startswith("/opt/") else a for a in shlex.split(copy_args)
+            ]
+            assert argv[:3] == ["python", "-m", "compileall"], argv
+            done = subprocess.run([str(venv_python), *argv[1:]], capture_output=True, text=True, check=False)
+            assert done.returncode == 0, done.stdout + done.stderr
     env = _dockerfile_env(instructions)
     env["PYTHONPATH"] = os.pathsep.join(str(_in_root(root, p)) for p in env["PYTHONPATH"].split(os.pathsep))
     entry = exec_form(next(a for i, a in reversed(instructions) if i == "ENTRYPOINT"))
@@ -1026,6 +1055,48 @@ def test_image_entrypoint_with_the_action_args(image: dict[str, Any], tmp_path: 
     done = _entrypoint(image, tmp_path, *args, "--help")
     assert done.returncode == 0, done.stderr
     assert f"specship {args[0]}" in done.stdout
+
+
+@pytest.mark.slow
+def test_image_is_compiled_and_knows_its_version(image: dict[str, Any], tmp_path: Path) -> None:
+    """compileall at build: every module of bot/ has its bytecode in the image."""
+    package = image["root"] / "opt" / "specship" / "bot"
+    sources = sorted(package.rglob("*.py"))
+    assert sources
+    python = image["argv"][0]  # the image's interpreter names its bytecode files
+    tag = subprocess.run(
+        [python, "-c", "import sys; print(sys.implementation.cache_tag)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    missing = [
+        str(src.relative_to(package))
+        for src in sources
+        if not (src.parent / "__pycache__" / f"{src.stem}.{tag}.pyc").is_file()
+    ]
+    assert missing == []
+    done = _entrypoint(image, tmp_path, "--version")
+    assert done.returncode == 0, done.stderr
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert done.stdout.strip() == f"specship {version}"
+
+
+def test_compile_step_fails_the_build_on_broken_code(tmp_path: Path) -> None:
+    """The image's compile step is what turns a syntax error into a failed build."""
+    (run,) = [
+        a
+        for i, a in parse_dockerfile(DOCKERFILE.read_text(encoding="utf-8"))
+        if i == "RUN" and "compileall" in a
+    ]
+    broken = tmp_path / "opt" / "specship" / "bot"
+    broken.mkdir(parents=True)
+    (broken / "ok.py").write_text("x = 1\n", encoding="utf-8")
+    (broken / "bad.py").write_text("def f(:\n", encoding="utf-8")
+    argv = [(tmp_path / a.lstrip("/")).as_posix() if a.startswith("/opt/") else a for a in shlex.split(run)]
+    done = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, check=False)
+    assert done.returncode != 0
+    assert "bad.py" in done.stdout + done.stderr
 
 
 @pytest.mark.slow

@@ -100,8 +100,13 @@ _FIXES = {
     400: "The request was rejected; check the model and max-tokens settings. This may be a bug.",
     404: "Check the model setting: this model id does not exist for your provider.",
     429: "You are rate limited: lower the run's frequency or raise your Anthropic rate limits.",
-    529: "Anthropic is overloaded: re-run the job later ('/specship retry').",
+    529: "Anthropic is overloaded: re-run later ({retry}).",
 }
+
+
+# How to run again where the error is seen: a GitHub comment by default; local mode passes its own
+# command, because '/specship retry' means nothing on a terminal.
+RETRY_HINT = "comment '/specship retry'"
 
 
 _STREAM_ERROR_STATUS = {"overloaded_error": 529, "api_error": 500, "rate_limit_error": 429}
@@ -125,10 +130,12 @@ class AnthropicModel:
         env: Mapping[str, str] | None = None,
         thinking: Mapping[str, Any] | None = None,
         family: str | None = None,
+        retry_hint: str = RETRY_HINT,
     ) -> None:
         self.name = model
         self.provider = provider
         self.family = family
+        self.retry_hint = retry_hint
         self.thinking = dict(thinking) if thinking else None
         self._sleep = sleep
         self._clock = clock
@@ -180,7 +187,7 @@ class AnthropicModel:
                 if attempt == MAX_ATTEMPTS:
                     raise CallFailed(
                         f"Could not reach the model API after {attempt} attempts ({type(exc).__name__}).",
-                        "Check ANTHROPIC_BASE_URL / network egress and re-run ('/specship retry').",
+                        f"Check ANTHROPIC_BASE_URL / network egress and re-run ({self.retry_hint}).",
                         tuple(billed),
                     ) from None
                 self._wait(_backoff(attempt), exc, billed)
@@ -228,7 +235,7 @@ class AnthropicModel:
             raise CallFailed(
                 f"The model API asked to wait {seconds:.0f} s ({describe_api_error(exc)}), "
                 "longer than the run has left.",
-                "Re-run later ('/specship retry') or raise timeout-minutes.",
+                f"Re-run later ({self.retry_hint}) or raise timeout-minutes.",
                 tuple(billed),
             )
         self._sleep(seconds)
@@ -236,7 +243,8 @@ class AnthropicModel:
     def _fatal(self, exc: BaseException, status: int, billed: list[Usage]) -> CallFailed:
         what = describe_api_error(exc)
         if status == 529:
-            return CallFailed(f"Anthropic overloaded: {what}.", _FIXES[529], tuple(billed))
+            fix = _FIXES[529].format(retry=self.retry_hint)
+            return CallFailed(f"Anthropic overloaded: {what}.", fix, tuple(billed))
         return CallFailed(
             f"The model API refused the request: {what}.", _FIXES.get(status, _FIXES[400]), tuple(billed)
         )

@@ -50,15 +50,19 @@ def build_model(
     settings: Settings,
     env: Mapping[str, str],
     deadline: float,
+    *,
     warn: Callable[[str], None] = _warn,
+    retry_hint: str | None = None,
 ) -> Model:
-    """`scripted:FILE` replays a scenario; otherwise Claude, checked before any spend."""
+    """`scripted:FILE` replays a scenario; otherwise Claude, checked before any spend.
+
+    `retry_hint` says how to run again in the model's errors (default: the GitHub command)."""
     if spec and spec.startswith("scripted:"):
         from bot.agent.scenario_reader import load_scenario
         from bot.agent.scripted import ScriptedModel
 
         return ScriptedModel(load_scenario(spec.removeprefix("scripted:")))
-    from bot.agent.client import AnthropicModel, check_max_tokens, needs_streaming
+    from bot.agent.client import RETRY_HINT, AnthropicModel, check_max_tokens, needs_streaming
     from bot.agent.model_check import check_model, check_output_limit
     from bot.agent.thinking import thinking_param
 
@@ -80,6 +84,7 @@ def build_model(
         deadline=deadline,
         env=env,
         thinking=thinking,
+        retry_hint=retry_hint or RETRY_HINT,
     )
     facts = check_model(model, resolved, warn)
     check_output_limit(model_id, settings.max_tokens, facts)

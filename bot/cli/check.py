@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from bot import actions, git, sandbox
-from bot.cli.common import load_settings
+from bot.cli.common import existing_dir, load_settings
 from bot.exceptions import FatalError
 from bot.gates import LABELS, GateContext, GateResult, Verdict
 from bot.gates.run import run_all
 from bot.pipeline.layout import resolve_app_directory
+from bot.speckit.api import catalog
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"error": "error", "warning": "warning", "notice": "note"}
@@ -147,13 +148,16 @@ def to_text(results: list[GateResult]) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    repo = Path(args.repo).resolve()
+    repo = existing_dir(Path(args.repo))
     if not git.is_repo(repo):
         raise FatalError(f"{repo} is not a git repository.", "Run check inside a checkout.")
     settings = resolve_app_directory(repo, load_settings(repo))
+    feature = None
+    if args.feature:  # the one definition of a feature: unknown ones are refused with the known ones
+        feature = catalog(repo, None, settings.specs_dir).locate(args.feature, settings.branch_prefix).name
     with sandbox.project_environment(repo, settings) as project:
         base = resolve_base(repo, args.base)
-        ctx = GateContext(repo, base, settings, args.feature, project.python, project.env)
+        ctx = GateContext(repo, base, settings, feature, project.python, project.env)
         # setup-command (above) keeps the runner's network; the tests and the app import get the
         # configured one.
         with sandbox.applied_policy(network=settings.sandbox_network):

@@ -7,12 +7,52 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot import actions, git, settings
+from bot.exceptions import FatalError
 from bot.settings import Settings
+from bot.settings_parse import check_value, parse_input
 from bot.trigger.bots import DEFAULT_BOT_LOGINS
 from bot.trigger.events import git_callables, load_event, parse_event
 from bot.trigger.types import Trigger
 
+# What `command: <name>` runs in the Docker action (runs.args is `action`); check annotates.
+ACTION_ARGV: dict[str, list[str]] = {
+    "run": ["run"],
+    "plan": ["plan"],
+    "check": ["check", "--format", "github"],
+}
+
+
+def action_argv(env: Mapping[str, str]) -> list[str]:
+    """The command line the action's `command` input selects, validated before anything runs."""
+    key = settings.KEYS["command"]
+    raw = settings.inputs_from_env(env).get(key.name, str(key.default))
+    try:
+        command = check_value(key, parse_input(key, raw), f"action input '{key.name}'")
+    except FatalError as exc:
+        raise exc.at(settings.workflow_file(env)) from None
+    return list(ACTION_ARGV[command])
+
+
+def not_dispatched(args: object) -> int:
+    """`action` is replaced by the command it names before any command runs (bot.__main__)."""
+    raise AssertionError("the action command is dispatched by bot.__main__")
+
+
 SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+
+
+def existing_dir(path: Path, option: str = "--repo") -> Path:
+    """The directory a command works in, or one clear error naming the option (not git's)."""
+    resolved = path.expanduser().resolve()
+    if not resolved.exists():
+        raise FatalError(
+            f"{option} {path} does not exist.", f"Pass the path of your repository's directory to {option}."
+        )
+    if not resolved.is_dir():
+        raise FatalError(
+            f"{option} {path} is a file, not a directory.", f"Pass the repository's directory to {option}."
+        )
+    return resolved
 
 
 def load_settings(
@@ -51,4 +91,5 @@ def read_trigger(repo: Path, config: Settings, env: Mapping[str, str]) -> Trigge
         bot_logins=(*DEFAULT_BOT_LOGINS, *([config.bot_login] if config.bot_login else [])),
         diff=diff,
         tree_has=tree_has,
+        specs_dir=config.specs_dir,
     )

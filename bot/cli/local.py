@@ -9,7 +9,8 @@ from pathlib import Path
 
 from bot import actions, git
 from bot.agent.factory import build_model
-from bot.cli.common import load_settings
+from bot.cli.common import existing_dir, load_settings
+from bot.cli.confirm import warn_then_wait
 from bot.cli.progress import TerminalProgress
 from bot.exceptions import FatalError
 from bot.git import Identity, PushPolicy, Workdir
@@ -21,13 +22,22 @@ from bot.report.build import build_body
 from bot.settings import Settings
 
 OUTPUT_DIR = ".specship"
+SECRETS_TO_MODEL = (
+    "The feature's documents hold {count} credential-shaped string(s), listed above. They are "
+    "redacted from the prompt, but the model can read the files in the work tree."
+)
 
 
 def _git(repo: Path, *args: str) -> str:
     return git.run(repo, *args).decode("utf-8", "replace").strip()
 
 
-def local_workdir(repo: Path, settings: Settings) -> Workdir:
+def rerun_hint(feature: str) -> str:
+    """How to run this again, for the fixes of errors seen on a terminal (never a GitHub command)."""
+    return f"specship local --feature {feature}"
+
+
+def local_workdir(repo: Path, settings: Settings, retry_command: str = "specship local") -> Workdir:
     """The local checkout as Specship's work tree; its own path stands in for the remote."""
     current = _git(repo, "branch", "--show-current")
     # A re-run starts on Specship's own branch; only a human branch must be kept from being written.
@@ -38,6 +48,7 @@ def local_workdir(repo: Path, settings: Settings) -> Workdir:
         identity=Identity(settings.git_user_name, settings.git_user_email),
         runtime=actions.runtime(),
         policy=PushPolicy(prefix=settings.branch_prefix, default_branch=protected),
+        retry_command=retry_command,
     )
 
 
@@ -60,9 +71,17 @@ def exclude_output_dir(repo: Path) -> None:
         exclude.write_text(text + ("" if text.endswith("\n") or not text else "\n") + f"/{OUTPUT_DIR}/\n")
 
 
-def run_local(repo: Path, feature_name: str, model_spec: str | None, base_rev: str | None) -> int:
+def run_local(
+    repo: Path,
+    feature_name: str,
+    model_spec: str | None,
+    base_rev: str | None,
+    *,
+    yes: bool = False,
+    rerun: str | None = None,
+) -> int:
     """Implement one feature on a local branch; write the PR body and transcript to .specship/."""
-    repo = repo.resolve()
+    repo = existing_dir(repo, "--repo")
     if not git.is_repo(repo):
         raise FatalError(f"{repo} is not a git repository.", "Run `git init` and commit the specs first.")
     env = dict(os.environ)
@@ -74,12 +93,16 @@ def run_local(repo: Path, feature_name: str, model_spec: str | None, base_rev: s
         )
     progress = TerminalProgress()
     feature = load_ready_feature(repo, feature_name, base, settings)
+    if feature.redacted and not (model_spec or "").startswith("scripted:"):
+        warn_then_wait(SECRETS_TO_MODEL.format(count=len(feature.redacted)), yes=yes)
+    rerun = rerun or rerun_hint(feature_name)
     branch = settings.branch_prefix + feature.name
     exclude_output_dir(repo)
     require_clean(repo)
     deadline = time.monotonic() + settings.timeout_minutes * 60
-    model = build_model(model_spec, settings, env, deadline)  # before the branch: a missing key costs nothing
-    wd = local_workdir(repo, settings)
+    # before the branch: a missing key costs nothing
+    model = build_model(model_spec, settings, env, deadline, retry_hint=rerun)
+    wd = local_workdir(repo, settings, rerun)
     wd.prepare_branch(branch, base)
     out = repo / OUTPUT_DIR
     out.mkdir(exist_ok=True)
@@ -133,4 +156,4 @@ def _print_result(
 
 
 def main(args: argparse.Namespace) -> int:
-    return run_local(Path(args.repo), args.feature, args.model, args.base)
+    return run_local(Path(args.repo), args.feature, args.model, args.base, yes=args.yes)

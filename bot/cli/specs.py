@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import actions, git, settings
+from bot.cli.common import existing_dir
 from bot.exceptions import FatalError
 from bot.speckit.api import (
     Delta,
@@ -24,26 +25,28 @@ from bot.speckit.api import (
 
 def main(args: argparse.Namespace) -> int:
     """Print the report; exit 0 when every feature is ready, 1 when one is not (a CI check)."""
-    repo = Path(args.repo).resolve()
+    repo = existing_dir(Path(args.repo))
     rev: str | None = args.rev
     if rev is not None and git.rev_parse(repo, rev) is None:
         raise FatalError(
             f"The revision {rev!r} does not exist in {repo}.",
             "Pass an existing commit, branch or tag to --rev (fetch it first in a shallow clone).",
         )
-    policy = settings.load(os.environ, repo_root=repo).checklists
+    config = settings.load(os.environ, repo_root=repo)
+    features = iter_features(repo, rev, config.specs_dir, config.branch_prefix)[2]
     # readiness right after each feature is read, while its documents are still in the parse cache
-    results = [(f, readiness(f, policy)) for f in iter_features(repo, rev)[2]]
+    results = [(f, readiness(f, config.checklists)) for f in features]
     if not results:
         where = f" at {rev}" if rev else ""
         raise FatalError(
-            f"No Spec Kit features found under specs/ in {repo}{where}.",
-            "Create one with /speckit.specify (github/spec-kit), or point --repo at the repository root.",
+            f"No Spec Kit features found under {config.specs_dir}/ in {repo}{where}.",
+            "Create one with /speckit.specify (github/spec-kit), point --repo at the repository root, "
+            "or set specs-dir in .github/specship.yml to the folder that holds the feature folders.",
         )
-    change = delta(repo, args.since, rev) if args.since else None
+    change = delta(repo, args.since, rev, specs_dir=config.specs_dir) if args.since else None
     rt = actions.runtime()
     if args.json:
-        text = json.dumps(to_json(results, change), indent=2, ensure_ascii=False)
+        text = json.dumps(to_json(results, change, config.branch_prefix), indent=2, ensure_ascii=False)
     else:
         text = to_text(results, change)
         if rt.in_actions:
@@ -66,12 +69,16 @@ def _problem(p: Problem) -> dict[str, Any]:
     return {"file": p.file, "line": p.line, "code": p.code, "what": p.what, "fix": p.fix, "text": str(p)}
 
 
-def to_json(results: list[tuple[Feature, Readiness]], change: Delta | None) -> dict[str, Any]:
-    """The stable `--json` schema."""
+def to_json(
+    results: list[tuple[Feature, Readiness]], change: Delta | None, branch_prefix: str = "specship/"
+) -> dict[str, Any]:
+    """The stable `--json` schema: `name` is the feature's folder name (what plan, check --feature
+    and local --feature take, and the branch suffix), `path` its folder from the repository root."""
     features = [
         {
             "name": f.name,
             "path": f.path,
+            "branch": branch_prefix + f.name,
             "ready": r.ready,
             "problems": [_problem(p) for p in r.problems],
             "warnings": [_problem(p) for p in r.warnings],

@@ -11,6 +11,7 @@ from bot import git
 from bot.gates import Finding, GateContext, GateResult, Unverified
 from bot.gates.contract_compare import Comparison
 from bot.gates.contract_schema import METHODS, Contract, is_openapi, load_contract, template
+from bot.speckit import api as specs
 
 NAME = "contracts"
 NO_OPENAPI = "the app's OpenAPI document could not be produced{why}, so the contract was not checked"
@@ -47,16 +48,28 @@ def _contract_files(repo: Path, rev: str | None, folder: str) -> list[str]:
     return [p for p in git.list_files(repo, rev, folder) if p.lower().endswith(CONTRACT_SUFFIXES)]
 
 
+def feature_folder(ctx: GateContext, rev: str | None) -> str:
+    """The feature's folder by the one definition (nested folders, specs-dir); a feature that
+    exists only in the work tree is found there."""
+    for where in (rev, None):
+        try:
+            return specs.catalog(ctx.repo, where, ctx.settings.specs_dir).locate(ctx.feature or "").path
+        except specs.SpecError:
+            continue
+    return f"{ctx.settings.specs_dir}/{ctx.feature}"
+
+
 def gate(ctx: GateContext, app_openapi: dict[str, Any] | None, why: str | None = None) -> GateResult:
-    """Compare every OpenAPI file in specs/<feature>/contracts/ (read at ctx.base) with app_openapi.
+    """Compare every OpenAPI file in the feature's contracts/ (read at ctx.base) with app_openapi.
 
     `why` says why there is no app_openapi (the import or app.openapi() failed), for "not verified".
     """
     started = time.monotonic()
     if not ctx.feature:
         return GateResult(NAME, "no contract (no feature)")
-    folder = f"specs/{ctx.feature}/contracts"
     rev = ctx.base if ctx.base and ctx.base != git.ZERO_SHA else None
+    home = feature_folder(ctx, rev)
+    folder = f"{home}/contracts"
     findings: list[Finding] = []
     files = _contract_files(ctx.repo, rev, folder)
     if rev and not files:
@@ -151,14 +164,14 @@ def _extra_operations(
     (skipped) or the feature's plan.md names the path (a notice)."""
     others: set[tuple[str, str]] = set(declared)
     mine = {c.path for c in contracts}
-    for path in git.list_files(ctx.repo, rev, "specs"):
+    for path in git.list_files(ctx.repo, rev, ctx.settings.specs_dir):
         if "/contracts/" in path and path.lower().endswith(CONTRACT_SUFFIXES) and path not in mine:
             text = _read(ctx.repo, rev, path)
             try:
                 others |= _operations(load_contract(path, text).data) if text else set()
             except ValueError:
                 continue
-    plan = _read(ctx.repo, rev, f"specs/{ctx.feature}/plan.md") or ""
+    plan = _read(ctx.repo, rev, f"{feature_folder(ctx, rev)}/plan.md") or ""
     first = contracts[0]
     findings = []
     paths = app.get("paths")

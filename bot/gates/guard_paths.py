@@ -66,7 +66,7 @@ def only_ticks(fd: FileDiff) -> bool:
 def protected_findings(files: list[FileDiff], ctx: GateContext) -> list[Finding]:
     findings = []
     for fd in files:
-        reason = protected_reason(fd.path, ctx.settings.protected_paths, ctx.settings.config_file)
+        reason = protected_reason(fd.path, ctx.settings.protected_globs, ctx.settings.config_file)
         if reason and not only_ticks(fd):
             verb = {"A": "added", "D": "deleted"}.get(fd.status, "changed")
             findings.append(

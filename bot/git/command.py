@@ -67,6 +67,10 @@ def run(
             check=False,
         )
     except FileNotFoundError:
+        if not Path(repo).is_dir():  # subprocess says the same for a missing working directory
+            raise FatalError(
+                f"The directory {repo} does not exist.", "Point Specship at the repository's directory."
+            ) from None
         raise FatalError("git is not installed.", "Install git (2.30 or newer).") from None
     except subprocess.TimeoutExpired:
         raise GitError(f"git {args[0]} timed out after {timeout:g} s") from None

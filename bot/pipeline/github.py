@@ -89,7 +89,7 @@ def implement(run: RunEnv, target: Target, tracker: Tracker, *, force: bool = Fa
     base = base_sha(run, wd)
     feature = load_ready_feature(run.workspace, target.feature, base, settings)
     existing = run.host.find_pr(target.branch)
-    current_hash = spec_hash(run.workspace, feature.name, base)
+    current_hash = spec_hash(run.workspace, feature.path, base)
     if not force and already_done(existing, current_hash, base, wd.remote_sha(target.branch)):
         tracker.finish("unchanged", f"Pull request: {existing.html_url}" if existing else "")
         return JobResult("unchanged", target.branch, existing)

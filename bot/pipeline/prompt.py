@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from bot import actions
 from bot.agent import prompts
 from bot.agent.repomap import repo_map
 from bot.exceptions import FatalError
@@ -60,29 +61,43 @@ def feature_prompt(
     )
 
 
+SECRETS_REDACTED = (
+    "{file}:{line} holds what looks like {kind}. Specship redacted it from the prompt and masks it in "
+    "the log, but the model can still read the file in the checkout: remove it and rotate it."
+)
+
+
 def load_ready_feature(repo: Path, name: str, rev: str | None, settings: Settings) -> specs.Feature:
-    """Read a feature (with the constitution and standards at the same revision) and refuse it while
-    it is not ready (every problem listed)."""
-    feature = specs.read_feature(
-        repo,
-        name,
-        rev,
-        constitution=specs.read_constitution(repo, rev),
-        standards_file=specs.read_standards(repo, rev),
+    """Find a feature by any of its names (unknown ones are refused with the list of known ones),
+    with the constitution and standards at the same revision, refuse to implement it while it is
+    not ready (every problem listed), and redact credentials found in its documents before
+    anything is sent to the model (each one warned about)."""
+    feature = specs.load_feature(
+        repo, name, rev, specs_dir=settings.specs_dir, branch_prefix=settings.branch_prefix
     )
     if feature.spec is None:
         raise FatalError(
-            f"specs/{name}/spec.md does not exist{f' at {rev[:12]}' if rev else ''}.",
+            f"{feature.file('spec.md')} does not exist{f' at {rev[:12]}' if rev else ''}.",
             "Create the feature with /speckit.specify, or name an existing feature folder.",
         )
     ready = specs.readiness(feature, settings.checklists)
     if not ready.ready:
         listing = "\n".join(f"- {p}" for p in ready.problems)
         raise FatalError(
-            f"Feature {name} is not ready to implement:\n{listing}\n",
+            f"Feature {feature.name} is not ready to implement:\n{listing}\n",
             "Resolve each item above in the spec (e.g. with /speckit.clarify), commit, and re-run.",
         )
-    return feature
+    clean, found = specs.scrub(feature)
+    rt = actions.runtime()
+    for hit in found:
+        rt.mask(hit.value)  # the transcript, the log and the PR body redact it from now on
+        rt.annotate(
+            "warning",
+            SECRETS_REDACTED.format(file=hit.file, line=hit.line, kind=hit.kind),
+            file=hit.file,
+            line=hit.line,
+        )
+    return clean
 
 
 def tick_tasks_done(repo: Path, feature: specs.Feature, commit: Callable[[str], str | None]) -> None:

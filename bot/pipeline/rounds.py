@@ -141,7 +141,7 @@ class Pipeline:
             results = self._gates(ctx)
             return ToolResult(redact(format_gates(results)), is_error=not all(r.passed for r in results))
 
-        workspace = Workspace(self.repo, protected=self.settings.protected_paths)
+        workspace = Workspace(self.repo, protected=self.settings.protected_globs)
         agent = Agent(
             self.model,
             Toolbox(workspace, run_tests, run_checks, time_left=time_left),

@@ -40,10 +40,10 @@ LEAK_BLOCKED = (
 )
 
 
-def spec_hash(repo: Path, feature: str, rev: str) -> str:
+def spec_hash(repo: Path, folder: str, rev: str) -> str:
     """A short hash of the feature folder's files at a revision: the marker's 'spec changed?' key."""
     digest = hashlib.sha256()
-    paths = git.list_files(repo, rev, f"specs/{feature}")
+    paths = git.list_files(repo, rev, folder)
     blobs = git.show_files(repo, rev, paths)  # one cat-file for the folder
     for path in paths:
         blob = blobs.get(path) or b""
@@ -79,7 +79,7 @@ def build_body(
     ]
     marker = {
         "feature": feature.name,
-        "spec_hash": spec_hash(repo, feature.name, base),
+        "spec_hash": spec_hash(repo, feature.path, base),
         "base": base,
         "head": head,
         "conclusion": outcome.conclusion,

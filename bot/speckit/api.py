@@ -5,15 +5,27 @@ from __future__ import annotations
 from bot.speckit.contracts import Contract, ContractChange, Operation, diff_contracts, parse_contract
 from bot.speckit.delta import Delta, FeatureDelta, ItemChange, delta
 from bot.speckit.feature import (
-    FEATURE_DIR_RE,
     Feature,
     Project,
+    catalog,
     find_features,
     iter_features,
-    read_constitution,
+    load_feature,
     read_feature,
     read_project,
-    read_standards,
+)
+from bot.speckit.layout import (
+    FEATURE_DIR_RE,
+    GROUP_RE,
+    NAME_PATTERN,
+    SPECS_DIR,
+    Catalog,
+    FeatureRef,
+    feature_dirs,
+    normalize_dir,
+    owner,
+    project_root,
+    unsafe_part,
 )
 from bot.speckit.model import (
     Checklist,
@@ -41,13 +53,20 @@ from bot.speckit.model import (
 from bot.speckit.plan import parse_plan
 from bot.speckit.project import parse_checklist, parse_constitution
 from bot.speckit.readiness import Readiness, placeholders, readiness
+from bot.speckit.secrets import Found as FoundSecret
+from bot.speckit.secrets import find_secrets, scrub
+from bot.speckit.sources import read_constitution, read_standards
 from bot.speckit.spec import parse_spec
 from bot.speckit.tasks import TASK_RE, extract_paths, parse_tasks
 from bot.speckit.ticks import tick_tasks
 
 __all__ = [
     "FEATURE_DIR_RE",
+    "GROUP_RE",
+    "NAME_PATTERN",
+    "SPECS_DIR",
     "TASK_RE",
+    "Catalog",
     "Checklist",
     "ChecklistItem",
     "Clarification",
@@ -59,7 +78,9 @@ __all__ = [
     "Entity",
     "Feature",
     "FeatureDelta",
+    "FeatureRef",
     "Field",
+    "FoundSecret",
     "GateRow",
     "ItemChange",
     "Marker",
@@ -78,11 +99,17 @@ __all__ = [
     "Story",
     "Task",
     "Tasks",
+    "catalog",
     "delta",
     "diff_contracts",
     "extract_paths",
+    "feature_dirs",
     "find_features",
+    "find_secrets",
     "iter_features",
+    "load_feature",
+    "normalize_dir",
+    "owner",
     "parse_checklist",
     "parse_constitution",
     "parse_contract",
@@ -90,10 +117,13 @@ __all__ = [
     "parse_spec",
     "parse_tasks",
     "placeholders",
+    "project_root",
     "read_constitution",
     "read_feature",
     "read_project",
     "read_standards",
     "readiness",
+    "scrub",
     "tick_tasks",
+    "unsafe_part",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import posixpath
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +13,8 @@ from unidiff.patch import PatchSet
 
 from bot import git
 from bot.speckit.contracts import ContractChange, diff_contracts
-from bot.speckit.feature import SPECS_DIR, Feature, feature_dirs, owner_of, read_feature
+from bot.speckit.feature import SPECS_DIR, Feature, read_feature
+from bot.speckit.layout import feature_dirs, normalize_dir, owner_of, project_root
 from bot.speckit.markdown import decode
 from bot.speckit.model import Problem, SpecError, Task
 from bot.speckit.project import CONSTITUTION_PATH
@@ -56,9 +59,16 @@ class FeatureDelta:
     after: Feature | None = field(default=None, repr=False, compare=False)
     problems: tuple[Problem, ...] = ()
 
+    specs_dir: str = SPECS_DIR
+
     @property
     def name(self) -> str:
-        return self.path.removeprefix(SPECS_DIR + "/")
+        """The folder's own name, as a feature is named everywhere (see speckit.layout)."""
+        return posixpath.basename(self.path)
+
+    @property
+    def relative(self) -> str:
+        return posixpath.relpath(self.path, self.specs_dir)
 
     @property
     def new_open_tasks(self) -> tuple[str, ...]:
@@ -107,25 +117,34 @@ class Delta:
         return tuple(f for f in self.features if f.is_work)
 
     def feature(self, name: str) -> FeatureDelta | None:
-        return next((f for f in self.features if name.strip("/") in (f.name, f.path)), None)
+        wanted = name.strip("/")
+        return next((f for f in self.features if wanted in (f.name, f.relative, f.path)), None)
 
 
-def delta(repo: Path, base: str, head: str | None = None, only: Collection[str] | None = None) -> Delta:
+def delta(
+    repo: Path,
+    base: str,
+    head: str | None = None,
+    only: Collection[str] | None = None,
+    specs_dir: str = SPECS_DIR,
+) -> Delta:
     """Compare the specs at `base` with `head` (None: the work tree, untracked files included).
 
     `base` may be the zero SHA of a new branch: everything is then new. `only` limits the
-    (costly) parsing to those feature folders (`specs/<name>`). Raises SpecError for a revision
-    that does not exist (usually a shallow checkout)."""
+    (costly) parsing to those feature folders (repo-relative, `specs/<name>`). Raises SpecError
+    for a revision that does not exist (usually a shallow checkout)."""
     if not git.is_repo(repo):
         raise SpecError(f"{repo} is not a git repository.", "Compare revisions inside a git checkout.")
     base_sha = base if base == git.ZERO_SHA else _sha(repo, base)
     head_sha = _sha(repo, head) if head is not None else None
-    before_files = [] if base_sha == git.ZERO_SHA else git.list_files(repo, base_sha, SPECS_DIR)
-    after_files = git.list_files(repo, head_sha, SPECS_DIR)
+    specs_dir = normalize_dir(specs_dir)
+    before_files = [] if base_sha == git.ZERO_SHA else git.list_files(repo, base_sha, specs_dir)
+    after_files = git.list_files(repo, head_sha, specs_dir)
     changes = {c.path: c for c in git.changed_paths(repo, base_sha, head_sha)}
     for path in set(after_files) - set(before_files) - set(changes):
         changes[path] = git.Change("A", path)  # untracked work-tree files git diff omits
-    before_dirs, after_dirs = feature_dirs(before_files), feature_dirs(after_files)
+    before_dirs = feature_dirs(before_files, specs_dir)
+    after_dirs = feature_dirs(after_files, specs_dir)
     dirs = tuple(sorted(set(before_dirs) | set(after_dirs)))
     touched: dict[str, list[git.Change]] = {}
     for path, change in sorted(changes.items()):
@@ -134,12 +153,16 @@ def delta(repo: Path, base: str, head: str | None = None, only: Collection[str] 
             touched.setdefault(owner, []).append(change)
     features = []
     for path, files in sorted(touched.items()):
-        old = _read(repo, path, base_sha, before_files) if path in before_dirs else None
-        new = _read(repo, path, head_sha, after_files) if path in after_dirs else None
-        features.append(
-            _feature_delta(repo, path=path, files=files, old=old, new=new, base=base_sha, head=head_sha)
-        )
-    return Delta(base_sha, head_sha, tuple(features), CONSTITUTION_PATH in changes)
+        old = _read(repo, path, base_sha, before_files, specs_dir) if path in before_dirs else None
+        new = _read(repo, path, head_sha, after_files, specs_dir) if path in after_dirs else None
+        found = _feature_delta(repo, path=path, files=files, old=old, new=new, base=base_sha, head=head_sha)
+        features.append(dataclasses.replace(found, specs_dir=specs_dir))
+    root = project_root(specs_dir)
+    constitutions = {
+        posixpath.join(root, CONSTITUTION_PATH) if root else CONSTITUTION_PATH,
+        CONSTITUTION_PATH,
+    }
+    return Delta(base_sha, head_sha, tuple(features), bool(constitutions & changes.keys()))
 
 
 def _sha(repo: Path, rev: str) -> str:
@@ -152,9 +175,10 @@ def _sha(repo: Path, rev: str) -> str:
     return sha
 
 
-def _read(repo: Path, path: str, rev: str | None, files: list[str]) -> Feature | None:
+def _read(repo: Path, path: str, rev: str | None, files: list[str], specs_dir: str) -> Feature | None:
     try:
-        return read_feature(repo, path, rev, files=[f for f in files if f.startswith(path + "/")])
+        own = [f for f in files if f.startswith(path + "/")]
+        return read_feature(repo, path, rev, files=own, specs_dir=specs_dir)
     except SpecError:
         return None
 

@@ -1,15 +1,25 @@
-"""Finding feature folders under specs/ and reading one, with the constitution and standards."""
+"""Reading feature folders (found by speckit.layout), with the project's constitution and standards."""
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import git
 from bot.speckit.contracts import Contract, parse_contract
+from bot.speckit.layout import (
+    FEATURE_DIR_RE,
+    SPECS_DIR,
+    Catalog,
+    FeatureRef,
+    feature_dirs,
+    naming_problems,
+    normalize_dir,
+    owner_of,
+)
 from bot.speckit.markdown import decode
 from bot.speckit.model import (
     Checklist,
@@ -23,25 +33,31 @@ from bot.speckit.model import (
     Tasks,
 )
 from bot.speckit.plan import parse_plan
-from bot.speckit.project import (
-    CONSTITUTION_PATH,
-    STANDARDS_PATHS,
-    parse_checklist,
-    parse_constitution,
-    standards,
-)
+from bot.speckit.project import parse_checklist
+from bot.speckit.sources import read_bytes, read_constitution, read_standards
 from bot.speckit.spec import parse_spec
 from bot.speckit.tasks import parse_tasks
 
-SPECS_DIR = "specs"
-FEATURE_DIR_RE = re.compile(r"^(\d{3,}|\d{8}-\d{6})-[a-z0-9-]+$")
-MAX_FILE_BYTES = 2_000_000
+__all__ = [
+    "FEATURE_DIR_RE",
+    "SPECS_DIR",
+    "Feature",
+    "Project",
+    "feature_dirs",
+    "owner_of",
+]
+
 OPTIONAL_DOCS = ("research.md", "data-model.md", "quickstart.md")
 
 
 @dataclass(frozen=True)
 class Feature:
-    """One feature folder at one revision (`rev` None: the work tree)."""
+    """One feature folder at one revision (`rev` None: the work tree).
+
+    `name` is the folder's own name (its branch is `<branch-prefix><name>`); `path` says where
+    it lives, `relative` where below the specs directory. `layout` holds what keeps it from
+    being implemented whatever its documents say (a name that cannot be a branch, a twin);
+    `redacted`, the credentials speckit.secrets.scrub removed from this copy's documents."""
 
     path: str
     rev: str | None
@@ -56,10 +72,17 @@ class Feature:
     standards: Standards | None = None
     problems: tuple[Problem, ...] = ()
     raw: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    specs_dir: str = SPECS_DIR
+    layout: tuple[Problem, ...] = ()
+    redacted: tuple[Problem, ...] = ()  # credentials scrub() replaced in these documents
 
     @property
     def name(self) -> str:
-        return posixpath.relpath(self.path, SPECS_DIR)
+        return posixpath.basename(self.path)
+
+    @property
+    def relative(self) -> str:
+        return posixpath.relpath(self.path, self.specs_dir)
 
     def file(self, name: str) -> str:
         """The repo-relative path of a file of this feature."""
@@ -90,62 +113,18 @@ class Project:
 
     def feature(self, name: str) -> Feature | None:
         wanted = name.strip("/")
-        return next((f for f in self.features if wanted in (f.name, f.path)), None)
+        return next((f for f in self.features if wanted in (f.name, f.relative, f.path)), None)
 
 
-def find_features(repo: Path, rev: str | None = None) -> tuple[str, ...]:
-    """Feature folders (repo-relative): `specs/<NNN-slug>` or any folder holding a spec.md (rule 1)."""
-    return feature_dirs(git.list_files(repo, rev, SPECS_DIR))
+def catalog(repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR) -> Catalog:
+    """The features at `rev` (None: the work tree): the one place a feature is looked up by name."""
+    base = normalize_dir(specs_dir)
+    return Catalog.of(git.list_files(repo, rev, base), base, rev[:12] if rev else "the work tree")
 
 
-def feature_dirs(files: list[str]) -> tuple[str, ...]:
-    dirs: set[str] = set()
-    for name in files:
-        parts = name.split("/")
-        if len(parts) >= 3 and parts[0] == SPECS_DIR and FEATURE_DIR_RE.match(parts[1]):
-            dirs.add(f"{SPECS_DIR}/{parts[1]}")
-        if parts[-1] == "spec.md" and len(parts) >= 3 and parts[0] == SPECS_DIR:
-            dirs.add("/".join(parts[:-1]))
-    return tuple(sorted(dirs))
-
-
-def owner_of(path: str, dirs: tuple[str, ...]) -> str | None:
-    """The deepest feature folder holding `path` (a folder nested in another owns its files)."""
-    owners = [d for d in dirs if path.startswith(d + "/")]
-    return max(owners, key=len) if owners else None
-
-
-def _read(repo: Path, rev: str | None, path: str) -> tuple[bytes | None, Problem | None]:
-    """A file's bytes, refusing work-tree symlinks that leave the repository and huge files."""
-    if rev is None:
-        target = repo / path
-        try:
-            inside = target.resolve().is_relative_to(repo.resolve())
-        except (OSError, RuntimeError):
-            inside = False
-        if not inside:
-            return None, Problem(
-                path, None, "the file points outside the repository", "replace the symlink", "read"
-            )
-    data = git.show_file(repo, rev, path)
-    if data is not None and len(data) > MAX_FILE_BYTES:
-        what = f"the file is larger than {MAX_FILE_BYTES // 1_000_000} MB and was not read"
-        return None, Problem(path, None, what, "split it", "read")
-    return data, None
-
-
-def read_constitution(repo: Path, rev: str | None = None) -> Constitution | None:
-    data, _ = _read(repo, rev, CONSTITUTION_PATH)
-    return parse_constitution(data, CONSTITUTION_PATH) if data is not None else None
-
-
-def read_standards(repo: Path, rev: str | None = None) -> Standards | None:
-    """The first of backend/CLAUDE.md, CLAUDE.md, AGENTS.md that exists."""
-    for path in STANDARDS_PATHS:
-        data, _ = _read(repo, rev, path)
-        if data is not None:
-            return standards(path, data)
-    return None
+def find_features(repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR) -> tuple[str, ...]:
+    """Feature folders (repo-relative) under the specs directory (rule 1; see speckit.layout)."""
+    return tuple(ref.path for ref in catalog(repo, rev, specs_dir).features)
 
 
 def read_feature(
@@ -156,28 +135,51 @@ def read_feature(
     constitution: Constitution | None = None,
     standards_file: Standards | None = None,
     files: list[str] | None = None,
+    specs_dir: str = SPECS_DIR,
+    layout: tuple[Problem, ...] | None = None,
 ) -> Feature:
-    """Read one feature folder (`002-task-due-dates` or `specs/002-task-due-dates`).
+    """Read one feature folder (`002-task-due-dates` or `specs/002-task-due-dates`) as it is named;
+    `load_feature` finds one by any of its names.
 
     Raises SpecError when the folder has no files at that revision."""
+    base = normalize_dir(specs_dir)
     path = name.strip("/")
-    path = path if path.startswith(SPECS_DIR + "/") else f"{SPECS_DIR}/{path}"
+    path = path if path.startswith(base + "/") else f"{base}/{path}"
     listed = git.list_files(repo, rev, path) if files is None else files
-    dirs = (*feature_dirs(listed), path)
+    dirs = (*feature_dirs(listed, base), path)
     own = sorted(f for f in listed if owner_of(f, dirs) == path)
     if not own:
         raise SpecError(
             f"There is no feature folder {path} at {rev or 'the work tree'}.",
-            "Check the name (ls specs/) or run /speckit.specify to create it.",
+            f"Check the name (ls {base}/) or run /speckit.specify to create it.",
         )
     problems: list[Problem] = []
     raw: dict[str, bytes] = {}
     for file in own:
-        data, problem = _read(repo, rev, file)
+        data, problem = read_bytes(repo, rev, file)
         if problem:
             problems.append(problem)
         if data is not None:
             raw[file[len(path) + 1 :]] = data
+    found = parse_folder(path, rev, raw, constitution=constitution, standards_file=standards_file)
+    return dataclasses.replace(
+        found,
+        files=tuple(own),
+        problems=(*problems, *found.problems),
+        specs_dir=base,
+        layout=tuple(naming_problems(FeatureRef(path, base))) if layout is None else layout,
+    )
+
+
+def parse_folder(
+    path: str,
+    rev: str | None,
+    raw: dict[str, bytes],
+    *,
+    constitution: Constitution | None = None,
+    standards_file: Standards | None = None,
+) -> Feature:
+    """A Feature from the bytes of its files (keyed by their path inside the folder)."""
     spec = parse_spec(raw["spec.md"], f"{path}/spec.md") if "spec.md" in raw else None
     plan = parse_plan(raw["plan.md"], f"{path}/plan.md") if "plan.md" in raw else None
     tasks = parse_tasks(raw["tasks.md"], f"{path}/tasks.md") if "tasks.md" in raw else None
@@ -194,7 +196,7 @@ def read_feature(
     return Feature(
         path=path,
         rev=rev,
-        files=tuple(own),
+        files=tuple(f"{path}/{rel}" for rel in sorted(raw)),
         spec=spec,
         plan=plan,
         tasks=tasks,
@@ -203,34 +205,61 @@ def read_feature(
         documents=documents,
         constitution=constitution,
         standards=standards_file,
-        problems=tuple(problems),
         raw=raw,
     )
 
 
 def iter_features(
-    repo: Path, rev: str | None = None
+    repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR, branch_prefix: str = "specship/"
 ) -> tuple[Constitution | None, Standards | None, Iterator[Feature]]:
     """The project's shared files, and its features read one at a time (each can be checked while
     its parsed documents are still in the Markdown cache)."""
-    constitution = read_constitution(repo, rev)
-    standards_file = read_standards(repo, rev)
-    files = git.list_files(repo, rev, SPECS_DIR)
+    base = normalize_dir(specs_dir)
+    constitution = read_constitution(repo, rev, base)
+    standards_file = read_standards(repo, rev, base)
+    files = git.list_files(repo, rev, base)
+    found = Catalog.of(files, base)
     features = (
         read_feature(
             repo,
-            path,
+            ref.path,
             rev,
             constitution=constitution,
             standards_file=standards_file,
-            files=[f for f in files if f.startswith(path + "/")],
+            files=[f for f in files if f.startswith(ref.path + "/")],
+            specs_dir=base,
+            layout=tuple(found.problems(ref, branch_prefix)),
         )
-        for path in feature_dirs(files)
+        for ref in found.features
     )
     return constitution, standards_file, features
 
 
-def read_project(repo: Path, rev: str | None = None) -> Project:
+def read_project(repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR) -> Project:
     """Every feature at `rev` (None: the work tree); no features is not an error here."""
-    constitution, standards_file, features = iter_features(repo, rev)
+    constitution, standards_file, features = iter_features(repo, rev, specs_dir)
     return Project(repo, rev, tuple(features), constitution, standards_file)
+
+
+def load_feature(
+    repo: Path,
+    wanted: str,
+    rev: str | None = None,
+    *,
+    specs_dir: str = SPECS_DIR,
+    branch_prefix: str = "specship/",
+) -> Feature:
+    """The feature a user or an event named, by any of its names, with the project's shared files.
+
+    Unknown names are refused with the list of known features; see Catalog.locate."""
+    found = catalog(repo, rev, specs_dir)
+    ref = found.locate(wanted, branch_prefix)
+    return read_feature(
+        repo,
+        ref.path,
+        rev,
+        constitution=read_constitution(repo, rev, found.specs_dir),
+        standards_file=read_standards(repo, rev, found.specs_dir),
+        specs_dir=found.specs_dir,
+        layout=tuple(found.problems(ref, branch_prefix)),
+    )

@@ -6,20 +6,23 @@ import re
 from dataclasses import dataclass
 
 from bot.speckit.feature import Feature
-from bot.speckit.markdown import load
+from bot.speckit.markdown import Doc, load
 from bot.speckit.model import Marker, Problem
+from bot.speckit.secrets import find_secrets
 from bot.speckit.spec import MARKER
 
 POLICIES: tuple[str, ...] = ("warn", "refuse", "ignore")
 
 # Exact bracketed placeholders from the spec/plan/tasks/checklist templates of spec-kit v1.0.x.
-_EXACT = frozenset({
+# Compared case-insensitively: the templates' casing changes between releases.
+_EXACT = frozenset(word.casefold() for word in (
     "FEATURE NAME", "FEATURE", "###-feature-name", "###-feature", "DATE", "name", "Title",
-    "Brief Title", "entity", "Entity", "Entity 1", "Entity 2", "Entity1", "Entity2", "entity1",
-    "Service", "link", "Link to spec.md", "REMOVE IF UNUSED", "initial state", "action",
-    "expected outcome", "boundary condition", "error scenario", "endpoint/feature", "Current need",
-    "Why direct DB access insufficient", "specific problem",
-})  # fmt: skip
+    "Brief Title", "entity", "Entity 1", "Entity 2", "Entity1", "Entity2", "Service", "link",
+    "Link to spec.md", "REMOVE IF UNUSED", "initial state", "action", "expected outcome",
+    "boundary condition", "error scenario", "endpoint/feature", "Current need",
+    "Why direct DB access insufficient", "why 3 projects insufficient", "specific problem",
+    "CHECKLIST TYPE", "Category 1", "Category 2", "language", "location", "user journey",
+))  # fmt: skip
 # Bracketed instructions: prose that starts like a template's guidance, or offers an example.
 _INSTRUCTION = re.compile(
     r"^(?:Describe|Explain|Extract from|Gates determined|Document the|Brief description|What it "
@@ -29,6 +32,7 @@ _INSTRUCTION = re.compile(
 _BRACKET = re.compile(r"(?<![!\\\]])\[([^\[\]\n]{1,160})\](?![(\[])")
 _LITERAL = re.compile(r"\$ARGUMENTS\b|\{ARGS\}|\bTXXX\b")
 _CONTEXT_MARKER = re.compile(r"NEEDS CLARIFICATION", re.I)
+_WHOLE_BRACKET = re.compile(r"\[[^\[\]]+\]")
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,15 @@ def placeholders(text: bytes | str, path: str = "") -> tuple[Marker, ...]:
     """Template placeholders left in a Markdown file, outside code blocks and HTML comments.
 
     Precise on purpose: links (`[x](y)`), checkboxes, `[P]`/`[USn]` and the tasks template's own
-    `[ID] [P?] [Story]` legend are not placeholders."""
+    `[ID] [P?] [Story]` legend are not placeholders, and neither is the plan template's
+    Complexity Tracking table left as the template has it ("Fill ONLY if Constitution Check has
+    violations": an untouched table means there are none)."""
     doc = load(text, path)
     found = []
+    left_as_is = untouched_complexity_rows(doc)
     for number, line in doc.visible():
+        if number in left_as_is:
+            continue
         for match in _LITERAL.finditer(line):
             found.append(Marker(match.group(0), number))
         for match in _BRACKET.finditer(line):
@@ -55,9 +64,23 @@ def placeholders(text: bytes | str, path: str = "") -> tuple[Marker, ...]:
             if MARKER.match(match.group(0)):
                 continue
             caps = re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", inner)
-            if inner in _EXACT or caps or _INSTRUCTION.search(inner):
+            if inner.casefold() in _EXACT or caps or _INSTRUCTION.search(inner):
                 found.append(Marker(match.group(0), number))
     return tuple(found)
+
+
+def untouched_complexity_rows(doc: Doc) -> frozenset[int]:
+    """Lines of Complexity Tracking table rows whose every cell is still a bracketed placeholder.
+
+    A row with one real cell is being filled in, so its leftover placeholders still count."""
+    lines: set[int] = set()
+    for section in doc.sections("Complexity Tracking"):
+        for row in doc.rows:
+            inside = section.line < row.line <= section.end
+            cells = [cell.strip() for cell in row.cells]
+            if inside and not row.header and cells and all(_WHOLE_BRACKET.fullmatch(c) for c in cells):
+                lines.add(row.line)
+    return frozenset(lines)
 
 
 def readiness(feature: Feature, checklists_policy: str = "warn") -> Readiness:
@@ -65,9 +88,15 @@ def readiness(feature: Feature, checklists_policy: str = "warn") -> Readiness:
     spec.md; unchecked checklist items follow `checklists_policy`; parse problems only warn."""
     if checklists_policy not in POLICIES:
         raise ValueError(f"checklists_policy must be one of {', '.join(POLICIES)}")
-    problems: list[Problem] = []
+    problems: list[Problem] = list(feature.layout)
     warnings: list[Problem] = list(feature.problems)
     spec, plan, tasks = feature.spec, feature.plan, feature.tasks
+    if spec is not None and not spec.requirements and not spec.stories:
+        # A spec.md with no user story and no FR/SC is not a Spec Kit specification (a README-like
+        # file in a folder that only looks like a feature): there is nothing to implement.
+        what = "spec.md states no user stories and no requirements (FR-###/SC-###)"
+        fix = "write the specification with /speckit.specify, or move this folder out of the specs directory"
+        problems.append(Problem(spec.path, None, what, fix, "not-a-spec"))
     if spec is None:
         problems.append(
             Problem(
@@ -125,6 +154,8 @@ def readiness(feature: Feature, checklists_policy: str = "warn") -> Readiness:
                 what = f"checklist item {label}is not checked: {item.text}"
                 fix = "verify it and mark it [x], or fix the spec so it passes"
                 target.append(Problem(checklist.path, item.line, what, fix, "checklist"))
+    # A credential in a spec does not block (it may be an example token), but it is never silent.
+    warnings += [found.problem() for found in find_secrets(feature)]
     return Readiness(not problems, problems, warnings)
 
 

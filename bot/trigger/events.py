@@ -12,9 +12,17 @@ from bot.exceptions import FatalError
 from bot.git import Change, GitError, changed_paths, list_files
 from bot.trigger.bots import DEFAULT_BOT_EMAILS, DEFAULT_BOT_LOGINS, Bots
 from bot.trigger.grammar import parse_command
-from bot.trigger.payload import PAYLOAD_FIX, json_kind, optional, required, safe, sha
+from bot.trigger.payload import PAYLOAD_FIX, checked, json_kind, optional, required, safe, sha
 from bot.trigger.push import CHECKOUT_FIX, Diff, TreeHas, parse_push
-from bot.trigger.types import CommentKind, Ignored, IssueCommand, IssueLabeled, PrCommand, Trigger
+from bot.trigger.types import (
+    CommentKind,
+    FeatureDispatched,
+    Ignored,
+    IssueCommand,
+    IssueLabeled,
+    PrCommand,
+    Trigger,
+)
 
 MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
@@ -86,6 +94,7 @@ def parse_event(
     branch_prefix: str = "specship/",
     diff: Diff | None = None,
     tree_has: TreeHas | None = None,
+    specs_dir: str = "specs",
 ) -> Trigger:
     """Exactly one Trigger for a GitHub event; authorization is left to dispatch."""
     if not isinstance(payload, Mapping):
@@ -97,7 +106,9 @@ def parse_event(
     if event_name == "issues":
         return _issues(payload, trigger_label, bots)
     if event_name == "push":
-        return parse_push(payload, bots, branch_prefix, diff, tree_has)
+        return parse_push(payload, bots, branch_prefix, diff, tree_has, specs_dir=specs_dir)
+    if event_name == "workflow_dispatch":
+        return _dispatch(payload, bots)
     if event_name in ("issue_comment", "pull_request_review", "pull_request_review_comment"):
         return _comment(event_name, payload, command_prefix, bots)
     return Ignored(f"event {safe(event_name)} does not trigger Specship")
@@ -147,6 +158,49 @@ def _issues(payload: Mapping[str, Any], trigger_label: str, bots: Bots) -> Trigg
         issue_author=required(payload, "issue.user.login", str, event),
         issue_state=optional(payload, "issue.state", str, event) or "open",
         default_branch=required(payload, "repository.default_branch", str, event),
+    )
+
+
+DISPATCH_FIX = (
+    "Run the workflow again with the feature's folder name in the feature input, e.g. "
+    "002-task-due-dates (or its path, specs/Phase-2/001-x)."
+)
+# A feature as typed into the workflow form: folder names joined by '/', nothing a shell,
+# git or a path could read otherwise.
+_DISPATCHED_FEATURE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,62}){0,7}")
+
+
+def _dispatch(payload: Mapping[str, Any], bots: Bots) -> Trigger:
+    """workflow_dispatch: Specship's own workflow names the feature in its `feature` input."""
+    event = "workflow_dispatch"
+    inputs = optional(payload, "inputs", dict, event) or {}
+    if "feature" not in inputs:
+        return Ignored("workflow_dispatch has no 'feature' input (only Specship's workflow form has one)")
+    raw = checked(inputs["feature"], str, "inputs.feature", event)
+    feature = raw.strip().strip("/")
+    if not feature:
+        raise FatalError("The workflow was run without a feature: the feature input is empty.", DISPATCH_FIX)
+    if not _DISPATCHED_FEATURE.fullmatch(feature) or any(p in (".", "..") for p in feature.split("/")):
+        raise FatalError(f"The feature input {safe(feature, 80)} is not a feature folder name.", DISPATCH_FIX)
+    sender = required(payload, "sender.login", str, event)
+    if bots.login(sender):
+        return Ignored(f"workflow dispatched by Specship's own account {safe(sender)}")
+    ref = required(payload, "ref", str, event)
+    default_branch = required(payload, "repository.default_branch", str, event)
+    if ref != f"refs/heads/{default_branch}":
+        raise FatalError(
+            f"The workflow was run on {safe(ref)}, but Specship implements features from the default "
+            f"branch {safe(default_branch)} (the specs and the configuration are read there).",
+            f"Run the workflow again with 'Use workflow from' set to {safe(default_branch)}.",
+        )
+    return FeatureDispatched(
+        repo=required(payload, "repository.full_name", str, event),
+        feature=feature,
+        ref=ref,
+        default_branch=default_branch,
+        actor=sender,
+        actor_type=required(payload, "sender.type", str, event),
+        sender_login=sender,
     )
 
 

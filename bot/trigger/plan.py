@@ -14,6 +14,7 @@ from bot.speckit import api as specs
 from bot.trigger.dispatch import REFUSED_BOT_REASON, is_bot
 from bot.trigger.types import (
     FEATURE_NAME_PATTERN,
+    FeatureDispatched,
     Ignored,
     IssueCommand,
     IssueLabeled,
@@ -30,6 +31,12 @@ PR_ONLY_NOTE = "`{verb}` works only on a Specship pull request."
 JobKind = Literal["implement", "revise", "retry", "check", "answer", "help"]
 # "implement specs/002-task-due-dates", "Implement 002-task-due-dates", a link to the folder …
 _FEATURE_REF = re.compile(r"(?:^|[\s(`'\"/])(?:specs/)?(\d{3,}-[a-z0-9][a-z0-9-]{0,58})(?=[/\s)`'\".,:;]|$)")
+# … or a folder Spec Kit did not number, by its path: "specs/copilot/custom-feature/spec.md"
+_SPECS_PATH = re.compile(
+    r"(?:^|[\s(`'\"/])specs/((?:[A-Za-z0-9][A-Za-z0-9._-]*/)*[A-Za-z0-9][A-Za-z0-9._-]*)"
+)
+# What a path names inside a feature folder, not the folder itself.
+_INSIDE = frozenset({"contracts", "checklists"})
 
 
 @dataclass(frozen=True)
@@ -67,10 +74,20 @@ class Plan:
 
 
 def feature_from_text(*texts: str) -> str | None:
-    """The first feature folder an issue names (`specs/002-x` or `002-x`), if any."""
+    """The first feature an issue names, by its folder name (`002-x` from `specs/Phase-2/002-x`,
+    `002-x` or `specs/copilot/custom/spec.md`'s `custom`), if any.
+
+    A feature is named by its folder everywhere (speckit.layout): two features never share one,
+    so the folder name alone says which feature, and it is the branch name too."""
     for text in texts:
-        for match in _FEATURE_REF.finditer(text):
-            name = match.group(1)
+        found = [(m.start(), m.group(1)) for m in _FEATURE_REF.finditer(text)]
+        for match in _SPECS_PATH.finditer(text):
+            parts = match.group(1).split("/")
+            while parts and ("." in parts[-1] or parts[-1] in _INSIDE):
+                parts.pop()  # a file or a sub-folder of the feature
+            if parts:
+                found.append((match.start(), parts[-1]))
+        for _, name in sorted(found):
             if re.fullmatch(FEATURE_NAME_PATTERN, name):
                 return name
     return None
@@ -91,6 +108,9 @@ def plan(trigger: Trigger, settings: Settings) -> Plan:
         if not jobs:
             return Plan((), ignored="the push changed no feature that can be implemented", notes=tuple(notes))
         return Plan(tuple(jobs), notes=tuple(notes))
+    if isinstance(trigger, FeatureDispatched):
+        leaf = trigger.feature.rsplit("/", 1)[-1]
+        return Plan((Job("implement", trigger.feature, prefix + leaf, change="dispatched"),))
     if isinstance(trigger, IssueLabeled):
         allowed = {b.lower() for b in settings.allowed_bots}
         if is_bot(trigger.actor, trigger.actor_type) and trigger.actor.lower() not in allowed:
@@ -123,16 +143,17 @@ def refine_push(
     """
     if not isinstance(trigger, SpecsPushed) or not planned.jobs:
         return planned, {}
-    touched = {change.name: change.paths for change in trigger.features}
+    touched = {change.name: change for change in trigger.features}
     only = {
-        f"specs/{job.feature}"
+        touched[job.feature].folder
         for job in planned.jobs
-        if describe or all(path.endswith("/tasks.md") for path in touched.get(job.feature or "", ()))
+        if job.feature in touched
+        and (describe or all(path.endswith("/tasks.md") for path in touched[job.feature].paths))
     }
     if not only:
         return planned, {}
     try:
-        found = specs.delta(workspace, trigger.before, trigger.after, only=only)
+        found = specs.delta(workspace, trigger.before, trigger.after, only=only, specs_dir=trigger.specs_dir)
     except FatalError as exc:  # e.g. a shallow checkout: judge by the changed paths alone
         actions.runtime().annotate("warning", f"Could not compare the specs of the push: {exc.cause}")
         return planned, {}

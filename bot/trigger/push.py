@@ -1,13 +1,15 @@
-"""A push event as the spec folders it changed: from its commit lists, or from git when they may be cut."""
+"""A push event as the feature folders it changed: from its commit lists, or from git when they may be cut."""
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.exceptions import FatalError
 from bot.git import Change
+from bot.speckit import api as specs
 from bot.trigger.bots import Bots
 from bot.trigger.payload import checked, optional, required, safe, sha
 from bot.trigger.types import (
@@ -90,8 +92,11 @@ def parse_push(
     branch_prefix: str,
     diff: Diff | None,
     tree_has: TreeHas | None,
+    *,
+    specs_dir: str = specs.SPECS_DIR,
 ) -> Trigger:
     event = "push"
+    specs_dir = specs.normalize_dir(specs_dir)
     ref = required(payload, "ref", str, event)
     before, after = sha(payload, "before", event), sha(payload, "after", event)
     if optional(payload, "deleted", bool, event) or not after.strip("0"):
@@ -124,14 +129,19 @@ def parse_push(
         changes = diff(before, after)
     else:
         changes = _net_changes(commits)
-    by_feature, rejected = _group(changes)
+    by_feature, rejected = _group(changes, specs_dir, _spec_probe(changes, before, after, tree_has))
     if not by_feature:
         if rejected:
             return Ignored("push touches no valid spec folder: " + "; ".join(rejected))
-        return Ignored("push touches nothing under specs/<feature>/")
+        return Ignored(f"push touches nothing under {specs_dir}/<feature>/")
     features = tuple(
-        FeatureChange(name, _kind(name, found, before, after, tree_has), tuple(sorted(found)))
-        for name, found in sorted(by_feature.items())
+        FeatureChange(
+            posixpath.basename(folder),
+            _kind(folder, found, before, after, tree_has),
+            tuple(sorted(found)),
+            folder,
+        )
+        for folder, found in sorted(by_feature.items(), key=lambda item: posixpath.basename(item[0]))
     )
     return SpecsPushed(
         repo=required(payload, "repository.full_name", str, event),
@@ -147,6 +157,7 @@ def parse_push(
         source=source,
         forced=forced,
         rejected=tuple(rejected),
+        specs_dir=specs_dir,
     )
 
 
@@ -166,31 +177,62 @@ def _why_diff(commits: list[_Commit], before: str, created: bool, forced: bool) 
     return ""
 
 
-def _group(changes: list[Change]) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """Changed paths by feature folder ({name: {path: status}}) and the reasons for rejections."""
+def _group(
+    changes: list[Change], specs_dir: str, has_spec: Callable[[str], bool]
+) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Changed paths by feature folder ({folder: {path: status}}) and the reasons for rejections.
+
+    A folder is a feature by the one definition (speckit.layout): it holds spec.md (in the push
+    or in the tree), or it is named like Spec Kit's own. Its folder name becomes the branch."""
     by_feature: dict[str, dict[str, str]] = {}
     bad: dict[str, str] = {}
     for change in changes:
-        parts = change.path.split("/")
-        if parts[0] != "specs" or len(parts) < 3:
-            continue  # outside specs/, or a file directly under specs/
-        name = parts[1]
-        if not is_feature_name(name):
-            bad.setdefault(name, f"folder name {safe(name, 40)} fails {FEATURE_NAME_PATTERN}")
-        elif any(p in ("", ".", "..") or not p.isprintable() for p in parts[2:]):
-            bad.setdefault(name, f"path {safe(change.path, 80)} is not a plain relative path")
+        if not change.path.startswith(specs_dir + "/"):
+            continue
+        if specs.unsafe_part(change.path):
+            # refused whether or not it would belong to a feature: with `..` it may mean another
+            key = specs.owner(change.path, specs_dir, lambda _: False) or change.path
+            bad.setdefault(key, f"path {safe(change.path, 80)} is not a plain relative path")
+            continue
+        folder = specs.owner(change.path, specs_dir, has_spec)
+        if folder is None:
+            continue  # a file directly in the specs directory, or in no feature folder
+        ref = specs.FeatureRef(folder, specs_dir)
+        groups = [g for g in ref.relative.split("/")[:-1] if not specs.GROUP_RE.fullmatch(g)]
+        if not is_feature_name(ref.name):
+            bad.setdefault(folder, f"folder name {safe(ref.name, 40)} fails {FEATURE_NAME_PATTERN}")
+        elif groups:
+            bad.setdefault(folder, f"folder {safe(groups[0], 40)} fails {specs.GROUP_RE.pattern}")
         else:
-            by_feature.setdefault(name, {})[change.path] = change.status
-    for name in bad:
-        by_feature.pop(name, None)
+            by_feature.setdefault(folder, {})[change.path] = change.status
+    for folder in bad:
+        by_feature.pop(folder, None)
     return by_feature, list(bad.values())
 
 
+def _spec_probe(
+    changes: list[Change], before: str, after: str, tree_has: TreeHas | None
+) -> Callable[[str], bool]:
+    """Whether a folder holds spec.md: changed in the push, or in the tree before or after it."""
+    changed = {c.path for c in changes}
+    seen: dict[str, bool] = {}
+
+    def has_spec(folder: str) -> bool:
+        if folder not in seen:
+            spec = f"{folder}/spec.md"
+            found = spec in changed
+            if not found and tree_has is not None and not specs.unsafe_part(folder):
+                found = tree_has(after, spec) or (bool(before.strip("0")) and tree_has(before, spec))
+            seen[folder] = found
+        return seen[folder]
+
+    return has_spec
+
+
 def _kind(
-    name: str, changes: dict[str, str], before: str, after: str, tree_has: TreeHas | None
+    folder: str, changes: dict[str, str], before: str, after: str, tree_has: TreeHas | None
 ) -> FeatureKind:
     """deleted: gone at `after`; new: absent at `before`; edited otherwise."""
-    folder = f"specs/{name}"
     if tree_has is not None:
         if not tree_has(after, folder):
             return "deleted"

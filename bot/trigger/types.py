@@ -1,4 +1,4 @@
-"""The typed Triggers an event becomes: IssueLabeled, SpecsPushed, PrCommand, IssueCommand, Ignored."""
+"""The typed Triggers an event becomes: issue labeled, specs pushed, PR/issue command, dispatch, ignored."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.speckit.layout import NAME_PATTERN
 from bot.trigger.grammar import Verb
 
 FeatureKind = Literal["new", "edited", "deleted"]
@@ -14,7 +15,7 @@ FeatureKind = Literal["new", "edited", "deleted"]
 CommentKind = Literal["issue_comment", "review", "review_comment"]
 
 
-FEATURE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+FEATURE_NAME_PATTERN = NAME_PATTERN  # a feature's folder name, which becomes its branch
 
 
 _FEATURE_NAME = re.compile(FEATURE_NAME_PATTERN.strip("^$"))
@@ -46,11 +47,12 @@ class IssueLabeled:
 
 @dataclass(frozen=True)
 class FeatureChange:
-    """One spec folder a push touched: `specs/<name>/`, its kind and the changed paths."""
+    """One feature folder a push touched: its name (the folder's own), kind, changed paths, folder."""
 
     name: str
     kind: FeatureKind
     paths: tuple[str, ...]
+    folder: str
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class SpecsPushed:
     source: Literal["commits", "diff"]
     forced: bool
     rejected: tuple[str, ...] = ()
+    specs_dir: str = "specs"
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,23 @@ class IssueCommand:
     note: str = ""
 
 
-Trigger = IssueLabeled | SpecsPushed | PrCommand | IssueCommand | Ignored
+@dataclass(frozen=True)
+class FeatureDispatched:
+    """The workflow was run by hand (workflow_dispatch) with a `feature` input: implement it.
+
+    `feature` is the input as typed (its shape checked: plain folder names only); which feature
+    it names is decided against the specs when the job runs, like an issue's."""
+
+    repo: str
+    feature: str
+    ref: str
+    default_branch: str
+    actor: str
+    actor_type: str
+    sender_login: str
+
+
+Trigger = IssueLabeled | SpecsPushed | PrCommand | IssueCommand | FeatureDispatched | Ignored
 
 
 def is_feature_name(name: str) -> bool:

@@ -54,6 +54,7 @@ def test_json_report_of_the_examples(repo: Path, out: io.StringIO) -> None:
     assert one == {
         "name": "001-user-tasks",
         "path": "specs/001-user-tasks",
+        "branch": "specship/001-user-tasks",
         "ready": True,
         "problems": [],
         "warnings": [],

@@ -10,7 +10,8 @@ import pytest
 
 from bot.agent import prompts
 from bot.agent.scenario_reader import load_scenario
-from bot.agent.tools import SUBMIT_SCHEMA, Toolbox, ToolResult
+from bot.agent.tool_schemas import SUBMIT_SCHEMA
+from bot.agent.tools import Toolbox, ToolResult
 from bot.exceptions import Submitted
 from bot.report.body import ReportInput, render_body
 from bot.report.citations import Citer

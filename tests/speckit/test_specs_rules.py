@@ -77,7 +77,8 @@ def test_rule_01_feature_folders_by_prefix_or_spec_md(tmp_path: Path) -> None:
     assert not FEATURE_DIR_RE.match("01-x")
     assert not FEATURE_DIR_RE.match("001-Upper")
     custom = read_feature(repo, "copilot/custom-feature")
-    assert custom.name == "copilot/custom-feature"
+    # a feature is named by its own folder (the branch suffix); `relative` says where it sits
+    assert (custom.name, custom.relative) == ("custom-feature", "copilot/custom-feature")
     no_spec = read_project(repo).feature("003-no-spec-yet")
     assert no_spec is not None
     assert no_spec.spec is None

@@ -80,7 +80,7 @@ SHARED = {
     "pull_request/labeled.payload.json": "does not trigger",
     "pull_request_review/submitted.payload.json": "",
     "pull_request_review_comment/created.payload.json": "not a /specship command",
-    "workflow_dispatch/payload.json": "does not trigger",
+    "workflow_dispatch/payload.json": "has no 'feature' input",
     "go-playground/push.json": "",
     "go-playground/pull-request-issue-comment.json": "not a /specship command",
 }
@@ -106,11 +106,14 @@ def test_shared_payloads_imply_no_job(rel: str, tmp_path: Path) -> None:
     assert 'jobs={"include": []}' in output
 
 
-def test_labeled_issue_naming_a_feature_is_one_implement_job(tmp_path: Path) -> None:
+def test_labeled_issue_naming_a_feature_is_one_implement_job(
+    tmp_path: Path, git_repo: Callable[..., Path]
+) -> None:
+    repo = git_repo({"specs/002-task-due-dates/spec.md": "# two\n"})
     payload = json.loads((WEBHOOKS / "issues/labeled.payload.json").read_text())
     payload["label"]["name"] = "specship"
     payload["issue"]["body"] = "Please implement specs/002-task-due-dates/ next."
-    result, output = run_plan("issues", payload, tmp_path)
+    result, output = run_plan("issues", payload, tmp_path, repo)
     assert result["jobs"] == [
         {
             "kind": "implement",
@@ -213,16 +216,19 @@ def test_push_that_only_ticks_task_boxes_plans_nothing(tmp_path: Path, git_repo:
 # ---- plan agrees with run (issue 14) ---------------------------------------------------------------
 
 
-def test_a_label_added_by_a_bot_not_allow_listed_is_no_job(tmp_path: Path) -> None:
+def test_a_label_added_by_a_bot_not_allow_listed_is_no_job(
+    tmp_path: Path, git_repo: Callable[..., Path]
+) -> None:
+    repo = git_repo({"specs/002-task-due-dates/spec.md": "# two\n"})
     payload = json.loads((WEBHOOKS / "issues/labeled.payload.json").read_text())
     payload["label"]["name"] = "specship"
     payload["issue"]["body"] = "Please implement specs/002-task-due-dates/."
     payload["sender"].update(login="evil-app[bot]", type="Bot")
-    result, output = run_plan("issues", payload, tmp_path)
+    result, output = run_plan("issues", payload, tmp_path, repo)
     assert result["jobs"] == []
     assert result["refused"] == "evil-app[bot] is a bot not in allowed-bots"
     assert "job-count=0" in output
-    allowed, _ = run_plan("issues", payload, tmp_path, **{"INPUT_ALLOWED-BOTS": "evil-app[bot]"})
+    allowed, _ = run_plan("issues", payload, tmp_path, repo, **{"INPUT_ALLOWED-BOTS": "evil-app[bot]"})
     assert [j["kind"] for j in allowed["jobs"]] == ["implement"]
     assert allowed["refused"] is None
 
