@@ -42,7 +42,7 @@ def emulated_demo(model: str, scenario: Any, *extra: str) -> dict[str, Any]:
     with AnthropicEmulator() as emulator:
         emulator.play(scenario)
         env = clean_env(ANTHROPIC_API_KEY=API_KEY, ANTHROPIC_BASE_URL=emulator.url)
-        record = demo_once(*extra, "--model", model, env=env)
+        record = demo_once(*extra, "--model", model, "--yes", env=env)
         record["requests"] = len(emulator.message_requests)
         record["expectation_failures"] = list(emulator.expectation_failures)
     return record
