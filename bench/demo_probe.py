@@ -170,9 +170,9 @@ def main(out_path: Path) -> int:  # noqa: PLR0915 - one scripted measurement
     TerminalProgress.phase = phase  # type: ignore[method-assign]
     original_run_local = cli_demo.run_local
 
-    def run_local(repo: Path, *args: Any) -> int:
+    def run_local(repo: Path, *args: Any, **kwargs: Any) -> int:
         state["repo"] = repo
-        return original_run_local(repo, *args)
+        return original_run_local(repo, *args, **kwargs)
 
     cli_demo.run_local = run_local  # type: ignore[assignment]
     imported = time.monotonic() - T0
