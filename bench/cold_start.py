@@ -10,7 +10,7 @@ from pathlib import Path
 
 from common import PYTHON, ROOT, Figure, Section, clean_env, git, mb, measure, median, ms, push_payload
 
-RUNS = 10
+RUNS = 7
 HELP_TARGET_S = 0.2
 HELP_RATIO_TARGET = 2.5  # `--help` against the bare interpreter (issue 17: keep)
 PLAN_RATIO_TARGET = 4.0  # `plan` on one feature against the bare interpreter

@@ -37,20 +37,19 @@ def classify(argv: Any) -> str:
 
 
 def content_digest(repo: Path | None) -> str:
-    """A digest of the work tree's files (not .git): which tree a test run saw."""
+    """The git tree of the work tree as it is (untracked files too, ignored ones not), through a
+    throwaway index: which tree a test run saw."""
     if repo is None:
         return ""
-    digest = hashlib.sha256()
-    for folder, dirs, files in sorted(os.walk(repo)):
-        dirs[:] = sorted(d for d in dirs if d not in (".git", ".specship", "__pycache__"))
-        for name in sorted(files):
-            path = Path(folder) / name
-            digest.update(str(path.relative_to(repo)).encode() + b"\0")
-            try:
-                digest.update(path.read_bytes())
-            except OSError:
-                digest.update(b"-")
-    return digest.hexdigest()
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="specship-probe-") as tmp:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        for args in (["read-tree", "HEAD"], ["add", "-A"]):
+            subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, check=False)
+        done = subprocess.run(["git", "write-tree"], cwd=repo, env=env, capture_output=True, check=False)
+    return done.stdout.decode().strip() or hashlib.sha256(done.stderr).hexdigest()
 
 
 def old_breakpoints(

@@ -15,11 +15,11 @@ from typing import Any
 
 from common import BENCH, PYTHON, ROOT, Figure, Section, clean_env, measure, median, ms, secs
 
-DEMO_RUNS = 3
+DEMO_RUNS = 2
 BASELINE_RUNS = 2
 RATIO_TARGET = 1.03
 SUBPROCESS_CUT_TARGET = 0.30
-WRITE_RUNS = 5
+WRITE_RUNS = 3
 OVERHEAD_TARGET = 0.10
 REQUIRED = ("pytest", "bandit", "app import")  # the subprocesses any run has to pay for
 PHASES = ("setup", "implement", "gates")
@@ -274,9 +274,11 @@ def main(demo_runs: int = DEMO_RUNS, write_runs: int = WRITE_RUNS) -> Section:
     )
     section.notes.append(
         "Full-suite runs: the demo's pytest subprocesses without node ids, and the distinct work-tree "
-        "contents (a digest of every file outside .git, taken by the probe when each run started) they "
+        "trees (git's tree of the work tree, untracked files included, taken by the probe through a "
+        "throwaway index when each run started) they "
         "ran on. The baseline is the same demo with the probe switching off what issue 17 added "
-        "(memoized test runs; the project's tests loading only the plugins it declares), run in this "
+        "(memoized test runs; the project's tests loading only the plugins it declares; the cache "
+        "breakpoints), run in this "
         "same `make bench`."
     )
     section.notes.append(

@@ -27,7 +27,7 @@ from common import (
 )
 from scale_targets import many_specs, targets
 
-RUNS = 3
+RUNS = 2
 FILES = 20_000
 FEATURES = 200
 TOUCHED = 50

@@ -58,10 +58,13 @@ def _auth(repo: Path, dynamic: bool) -> dict[str, Any]:
         assert location is not None
         result = gate(ctx, static_app_info(ctx, location))
     seconds = time.perf_counter() - started
+    # A benchmark measures time: the verdict is reported with the figure, not asserted.
     method = result.details.get("method")
-    assert method == ("import" if dynamic else "static"), (method, result.details.get("error"))
-    assert result.passed, result.summary
-    return {"seconds": seconds, "subprocess_s": sum(spent), "detail": result.summary}
+    return {
+        "seconds": seconds,
+        "subprocess_s": sum(spent),
+        "detail": f"{result.verdict} ({method}): {result.summary}",
+    }
 
 
 def _timed_subprocesses() -> list[float]:
