@@ -1,178 +1,220 @@
-"""Tokens: system prompt plus tools, input per turn of the 002 scenario, prompt-cache share, projected USD."""
+"""Tokens: the 002 demo through the Anthropic emulator over HTTP, per model: usage, cache share, cost.
+
+The figures are the emulator's answers to the real `anthropic` client (tests/fakes/anthropic_api.py:
+token counts, the 20-block cache lookback and each model's cache minimum), never a quantity the
+harness computes itself. Prices are the catalogue's (bot/agent/catalogue.json).
+"""
 
 from __future__ import annotations
 
-import json
-import math
+import dataclasses
+import itertools
 import sys
 from pathlib import Path
 from typing import Any
 
-from common import Figure, Section
+from common import ROOT, Figure, Section, clean_env
 
-PROMPT_TARGET = 3_000
-CACHE_TARGET = 0.80
-# Added by the API itself, not sent by Specship (Anthropic's tool-use documentation, Claude 4 models):
-# the tool-use system prompt (tool_choice auto) and the schema of the text_editor_20250728 tool.
-SERVER_SIDE = {"tool-use system prompt": 346, "text editor tool schema": 700}
-PROJECTED = ("claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-5-5")
-
-
-def estimate(chars: int) -> int:
-    """Tokens as characters / 4, rounded up: the same rule as the scripted model's usage."""
-    return max(1, math.ceil(chars / 4))
+# Current catalogue models, plus one with a 4,096-token cache minimum to show where it bites.
+MODELS = ("claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-4-5")
+WIDE_MODELS = (MODELS[0],)
+WIDE_CALLS = 10
+# Two turns of the demo made one (a model may make all these calls at once): (first, last) index.
+VARIANTS = {"mid-demo (turns 12-13 as one)": (11, 12), "at the start (turns 1-3 as one)": (0, 2)}
+CACHE_TARGET = 0.90
+SCENARIO = ROOT / "examples" / "taskboard" / "scenarios" / "002-task-due-dates.yaml"
 
 
-def main(turns: list[dict[str, Any]] | None = None, task_chars: int | None = None) -> Section:
+def wide(scenario: Any, first: int, last: int) -> Any:
+    """The demo with turns first..last made one turn of parallel tool calls, as a model may."""
+    turns = list(scenario.turns)
+    calls = tuple(call for turn in turns[first : last + 1] for call in turn.tool_calls)
+    merged = dataclasses.replace(turns[first], tool_calls=calls)
+    return dataclasses.replace(scenario, turns=(*turns[:first], merged, *turns[last + 1 :]))
+
+
+def emulated_demo(model: str, scenario: Any, *extra: str) -> dict[str, Any]:
+    """One demo with `model`, its requests answered by the emulator; the probe record plus checks."""
+    from harness import demo_once
+
+    from tests.fakes.anthropic_api import API_KEY, AnthropicEmulator
+
+    with AnthropicEmulator() as emulator:
+        emulator.play(scenario)
+        env = clean_env(ANTHROPIC_API_KEY=API_KEY, ANTHROPIC_BASE_URL=emulator.url)
+        record = demo_once(*extra, "--model", model, "--yes", env=env)
+        record["requests"] = len(emulator.message_requests)
+        record["expectation_failures"] = list(emulator.expectation_failures)
+    return record
+
+
+def prefix_tokens(model: str) -> int:
+    """System prompt + tools as the emulator counts them (count_tokens, a one-word user turn)."""
     from bot.agent import prompts
-    from bot.agent.ledger import Price, Usage, configured_price, price_for
     from bot.agent.tools import TOOL_DEFINITIONS
+    from tests.fakes.anthropic_api import AnthropicEmulator
 
-    if turns is None:
-        from harness import demo_once
+    with AnthropicEmulator() as emulator:
+        answer = emulator.client().messages.count_tokens(
+            model=model,
+            system=prompts.render("system.md"),
+            tools=TOOL_DEFINITIONS,  # type: ignore[arg-type]
+            messages=[{"role": "user", "content": "x"}],
+        )
+    return int(answer.input_tokens)
 
-        record = demo_once()
-        turns, task_chars = record["turns"], record["task_chars"]
-    section = Section("Tokens", f"one scripted run of the 002 scenario, {len(turns)} turns")
 
-    system = prompts.render("system.md")
-    tools = json.dumps(TOOL_DEFINITIONS, separators=(",", ":"))
-    prompt_tokens = estimate(len(system)) + estimate(len(tools))
-    server = sum(SERVER_SIDE.values())
-    rows = [
-        ["system prompt (prompts/system.md.j2)", f"{len(system):,}", f"{estimate(len(system)):,}"],
-        [
-            f"tool definitions ({len(TOOL_DEFINITIONS)} tools, compact JSON)",
-            f"{len(tools):,}",
-            f"{estimate(len(tools)):,}",
-        ],
-        ["**system + tools, as sent**", f"{len(system) + len(tools):,}", f"{prompt_tokens:,}"],
-    ]
-    if task_chars:
-        rows.append(["task prompt of 002 (first user turn)", f"{task_chars:,}", f"{estimate(task_chars):,}"])
-    rows += [[f"(API-side) {name}", "—", f"~{n:,}"] for name, n in SERVER_SIDE.items()]
-    section.table(["part", "characters", "tokens (chars/4)"], rows)
+def after_wide_turn(turns: list[dict[str, Any]]) -> tuple[float, float]:
+    """For the request carrying the results of the first turn of ≥ WIDE_CALLS calls: its cache-read
+    share, and how much of what the request before it sent it read back from the cache."""
+    for before, after in itertools.pairwise(turns):
+        if before["tool_calls"] >= WIDE_CALLS:
+            u, p = after["usage"], before["usage"]
+            total = u["input_tokens"] + u["cache_read_input_tokens"] + u["cache_creation_input_tokens"]
+            sent = p["input_tokens"] + p["cache_read_input_tokens"] + p["cache_creation_input_tokens"]
+            return u["cache_read_input_tokens"] / total, min(u["cache_read_input_tokens"] / sent, 1.0)
+    raise RuntimeError(f"no turn of {WIDE_CALLS}+ tool calls")
 
-    usages = [Usage(**{k: v for k, v in t["usage"].items() if k != "cost_usd"}) for t in turns]
-    per_turn = [
-        [
-            str(t["turn"]),
-            f"{u.total_input:,}",
-            f"{u.cache_read_input_tokens:,}",
-            f"{u.cache_creation_input_tokens:,}",
-            f"{u.input_tokens:,}",
-            f"{u.output_tokens:,}",
-        ]
-        for t, u in zip(turns, usages, strict=True)
-    ]
-    total = Usage()
-    for usage in usages:
-        total = total + usage
-    per_turn.append(
-        [
-            "**total**",
-            f"{total.total_input:,}",
-            f"{total.cache_read_input_tokens:,}",
-            f"{total.cache_creation_input_tokens:,}",
-            f"{total.input_tokens:,}",
-            f"{total.output_tokens:,}",
-        ]
+
+def main() -> Section:
+    from bot.agent.ledger import Usage, price_for
+    from bot.agent.scenario_reader import load_scenario
+    from tests.fakes.anthropic_models import MODELS as CARDS
+
+    scenario = load_scenario(SCENARIO)
+    section = Section(
+        "Tokens",
+        f"the 002 demo through the Anthropic emulator over HTTP, once per model ({', '.join(MODELS)}), "
+        f"and two variants with a turn of ≥ {WIDE_CALLS} parallel calls for {', '.join(WIDE_MODELS)}",
     )
-    section.table(["turn", "input", "cache read", "cache write", "uncached", "output"], per_turn)
-
-    share = total.cache_read_input_tokens / total.total_input
-    cost_rows = []
-    for model in PROJECTED:
-        price: Price = price_for(model)
-        no_cache = configured_price(price.input, price.output).cost(
-            Usage(total.total_input, total.output_tokens)
+    rows, prefix_rows, figures = [], [], []
+    totals: dict[str, Usage] = {}
+    for model in MODELS:
+        record = emulated_demo(model, scenario)
+        if record["expectation_failures"]:
+            raise RuntimeError(f"{model}: the scenario did not replay: {record['expectation_failures'][:3]}")
+        total = Usage()
+        for turn in record["turns"]:
+            total = total + Usage(**{k: v for k, v in turn["usage"].items() if k != "cost_usd"})
+        totals[model] = total
+        price = price_for(model)
+        share = total.cache_read_input_tokens / total.total_input
+        cost = sum(
+            price.cost(Usage(**{k: v for k, v in t["usage"].items() if k != "cost_usd"}))
+            for t in record["turns"]
         )
-        reads = price.cost(Usage(cache_read_input_tokens=total.cache_read_input_tokens))
-        writes = price.cost(
-            Usage(total.input_tokens, cache_creation_input_tokens=total.cache_creation_input_tokens)
-        )
-        output = price.cost(Usage(output_tokens=total.output_tokens))
-        cost_rows.append(
+        rows.append(
             [
                 model,
-                f"${price.input:g} / ${price.output:g}",
-                f"${price.cost(total):.2f}",
-                f"${reads:.2f} / ${writes:.2f} / ${output:.2f}",
-                f"${no_cache:.2f}",
+                str(len(record["turns"])),
+                f"{total.total_input:,}",
+                f"{total.cache_read_input_tokens:,}",
+                f"{total.cache_creation_input_tokens:,}",
+                f"{total.input_tokens:,}",
+                f"{total.output_tokens:,}",
+                f"{share * 100:.1f} %",
+                f"${cost:.2f}",
+            ]
+        )
+        figures.append(Figure(f"demo cost with {model} (catalogue list price)", f"${cost:.2f}"))
+        figures.append(Figure(f"demo: share of input read from the cache, {model}", f"{share * 100:.1f} %"))
+        prefix = prefix_tokens(model)
+        minimum = CARDS[model].cache_min
+        prefix_rows.append(
+            [
+                model,
+                f"{prefix:,}",
+                f"{minimum:,}",
+                "yes" if prefix >= minimum else "no: cached only together with the first user turn",
+            ]
+        )
+    section.table(
+        ["model", "turns", "input", "cache read", "cache write", "uncached", "output", "read share", "USD"],
+        rows,
+    )
+    section.table(["model", "system + tools (tokens)", "cache minimum", "cacheable on its own"], prefix_rows)
+
+    wide_rows: list[list[str]] = []
+    shares: dict[tuple[str, str, bool], tuple[float, float]] = {}
+    runs = [(v, m, False) for v in VARIANTS for m in WIDE_MODELS] + [(next(iter(VARIANTS)), MODELS[0], True)]
+    for variant, model, before in runs:
+        record = emulated_demo(
+            model, wide(scenario, *VARIANTS[variant]), *(("--baseline",) if before else ())
+        )
+        share, kept = after_wide_turn(record["turns"])
+        shares[(variant, model, before)] = (share, kept)
+        calls = max(t["tool_calls"] for t in record["turns"])
+        wide_rows.append(
+            [
+                variant,
+                model + (" (before issue 17: last tool + newest user turn)" if before else ""),
+                str(calls),
+                f"{share * 100:.1f} %",
+                f"{kept * 100:.1f} %",
             ]
         )
     section.table(
         [
-            "model",
-            "list price in / out per MTok",
-            "projected USD",
-            "cache reads / writes+uncached / output",
-            "without the cache",
+            "variant",
+            "model (breakpoints)",
+            "largest turn (calls)",
+            "read share of the request after it",
+            "of the previous request's input, read back",
         ],
-        cost_rows,
+        wide_rows,
     )
-
-    inputs = [u.total_input for u in usages]
+    mid, start = VARIANTS
+    worst_mid = min(v[0] for k, v in shares.items() if k[0] == mid and not k[2])
+    worst_kept = min(v[1] for k, v in shares.items() if not k[2])
     section.figures += [
         Figure(
-            "system prompt + tool definitions (as sent)",
-            f"{prompt_tokens:,} tokens",
-            f"< {PROMPT_TARGET:,}",
-            prompt_tokens < PROMPT_TARGET,
+            f"cache-read share, demo, the request after a turn of ≥ {WIDE_CALLS} tool calls "
+            f"({mid}, worst model)",
+            f"{worst_mid * 100:.1f} % (before issue 17: {shares[(mid, MODELS[0], True)][0] * 100:.1f} %)",
+            f"≥ {CACHE_TARGET * 100:.0f} %",
+            worst_mid >= CACHE_TARGET,
         ),
         Figure(
-            "… including the API's own tool-use prompt and editor schema",
-            f"~{prompt_tokens + server:,} tokens",
-            f"< {PROMPT_TARGET:,}",
-            prompt_tokens + server < PROMPT_TARGET,
+            f"… the same, {start}",
+            f"{min(v[0] for k, v in shares.items() if k[0] == start) * 100:.1f} %",
         ),
         Figure(
-            "input tokens per turn (first / median / last)",
-            f"{inputs[0]:,} / {sorted(inputs)[len(inputs) // 2]:,} / {inputs[-1]:,}",
-        ),
-        Figure(
-            "share of input served from the prompt cache",
-            f"{share * 100:.1f} %",
-            f"> {CACHE_TARGET * 100:.0f} %",
-            share > CACHE_TARGET,
-        ),
-        Figure(
-            f"projected cost of the 002 scenario ({PROJECTED[0]} list price)",
-            f"${price_for(PROJECTED[0]).cost(total):.2f}",
+            f"after any turn of ≥ {WIDE_CALLS} calls: share of the previous request's input read back",
+            f"{worst_kept * 100:.1f} %",
+            "100 % (no cliff)",
+            worst_kept >= 0.999,
         ),
     ]
+    worst = worst_mid
+    section.figures += figures
     section.notes += [
-        "Tokens are estimated as characters / 4 throughout, the rule the scripted model uses for its usage; "
-        "real tokenizer counts differ by some percent.",
-        "Per-turn usage is the scripted model's: each request's cache read is the previous request's whole "
-        "size, as with Specship's cache breakpoints (system, last tool, newest user turn) inside the cache "
-        "lifetime; every turn's new content is a cache write.",
-        "Prices: Anthropic list prices from the model catalogue (bot/agent/catalogue.json), with each "
-        "model's own cache-write and cache-read rates.",
-        "The API-side rows are the sizes Anthropic documents for Claude 4 models, not measured here.",
+        "Every token figure is the emulator's usage as the real `anthropic` client received it (the demo "
+        "subprocess talks to it over HTTP through ANTHROPIC_BASE_URL); the emulator counts tokens as "
+        "characters / 4 and models the API's prompt cache: an entry is read only if a breakpoint "
+        "finds it within 20 blocks, and written only past the model's minimum "
+        "(tests/fakes/anthropic_models.py).",
+        "Specship's breakpoints: the system prompt and the two newest user turns. The previous user turn's "
+        "mark sits where the last request wrote its entry, so however many tool calls a turn makes, the "
+        "next request reads everything before the newest turn.",
+        "Cost: each request's usage at the catalogue's list prices (bot/agent/catalogue.json), cache writes "
+        "at the 5-minute rate.",
+        "The variants make two or three consecutive turns of the demo one turn of parallel calls. A "
+        "request can never read from the cache what no earlier request sent, so the share of the request "
+        "after such a turn is bounded by that turn's own size: at the start of the demo the merged turn "
+        "views every planning document (more tokens than the context before it), mid-demo it is a tenth "
+        "of the context. The last column is the breakpoints' own property: everything the previous "
+        "request sent is read back (before issue 17 the newest mark found nothing within 20 blocks).",
+        "Where the system prompt and tools are below a model's cache minimum, they are not cached on their "
+        "own (so not shared across runs): the first request's breakpoint on the task prompt caches them "
+        "together with it, and every later request of the run reads them.",
     ]
-    why: dict[str, str] = {}
-    if prompt_tokens >= PROMPT_TARGET:
-        why["system prompt + tool definitions (as sent)"] = (
-            f"system prompt {estimate(len(system)):,} tokens, tool definitions {estimate(len(tools)):,}."
-        )
-    if share <= CACHE_TARGET:
-        why["share of input served from the prompt cache"] = (
-            f"{total.cache_creation_input_tokens:,} tokens were cache writes and {total.input_tokens:,} "
-            "uncached: new content per turn is large against the cached prefix."
-        )
     section.data = {
-        "why": why,
-        "prompt_tokens": prompt_tokens,
-        "cache_share": share,
-        "usd": price_for(PROJECTED[0]).cost(total),
+        "worst_wide_share": worst,
+        "totals": {m: dataclasses.asdict(u) for m, u in totals.items()},
     }
     return section
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1:  # a probe JSON written by bench/demo_probe.py
-        saved = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-        main(saved["turns"], saved.get("task_chars")).show()
-    else:
-        main().show()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main().show()

@@ -31,16 +31,22 @@ BLOCK_FIELDS = ("type", "text", "id", "name", "input", "thinking", "signature", 
 def with_cache_breakpoints(
     system: str, tools: list[dict[str, Any]], messages: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Breakpoints on the system prompt, the last tool and the newest user turn (copies, 3 of 4).
+    """Breakpoints on the system prompt, the previous user turn and the newest one (copies, 3 of 4).
 
-    Nothing per-run sits in the system prompt or tools, so their cache entry is shared by every run.
+    The API looks for a cached prefix at most 20 blocks back from each breakpoint. A turn with
+    many parallel tool calls (one tool_use and one tool_result block each) puts the previous
+    turn's breakpoint further back than that, so the newest turn's mark alone would find nothing
+    and the whole conversation would be written again. The previous user turn's mark sits exactly
+    where the last request wrote its entry: it always reads. Tools come before the system prompt
+    in the cached prefix, so the system prompt's mark covers them (a mark on the last tool would
+    add nothing). Nothing per-run sits in the system prompt or tools: their entry is shared by
+    every run, once the prefix reaches the model's cache minimum (docs/benchmarks.md).
     """
     ephemeral = {"type": "ephemeral"}
     system_blocks = [{"type": "text", "text": system, "cache_control": ephemeral}]
     tools = copy.deepcopy(tools)
-    if tools:
-        tools[-1]["cache_control"] = ephemeral
     messages = copy.deepcopy(messages)
+    marked = 0
     for message in reversed(messages):
         if message["role"] != "user":
             continue
@@ -49,7 +55,11 @@ def with_cache_breakpoints(
             message["content"] = [{"type": "text", "text": content, "cache_control": ephemeral}]
         elif content:
             content[-1]["cache_control"] = ephemeral
-        break
+        else:
+            continue
+        marked += 1
+        if marked == 2:
+            break
     return system_blocks, tools, messages
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from bot.gates.share import RunShare
+
 if TYPE_CHECKING:
     from bot.settings import Settings
 
@@ -116,6 +118,8 @@ class GateContext:
     python: str = sys.executable  # the project's interpreter (a setup-command venv, or ours)
     env: Mapping[str, str] = field(default_factory=dict)  # test-env and the venv's variables (ProjectEnv)
     author: Author = "agent"  # the strict default: only `check` on a human's change says otherwise
+    # What the run computes once (test runs by content, the private index, one gate run's diffs)
+    share: RunShare = field(default_factory=RunShare, compare=False, repr=False)
 
     @property
     def app_dir(self) -> Path:

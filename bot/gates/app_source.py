@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 from bot import sandbox
@@ -62,12 +64,40 @@ def _find_app(tree: ast.Module) -> tuple[str, bool] | None:
     return (sorted(factories)[0], True) if factories else None
 
 
+# Inside shared_parses(): every module parsed once, whichever reader (app detection, the static
+# route table, owner scoping) asks. The trees are only read, never changed, so sharing them is safe.
+_PARSED: ContextVar[dict[str, ast.Module | None] | None] = ContextVar("specship_parsed", default=None)
+
+
+@contextlib.contextmanager
+def shared_parses() -> Iterator[None]:
+    """Parse each file once while inside (one gate run: the sandbox cannot write the work tree)."""
+    token = _PARSED.set({})
+    try:
+        yield
+    finally:
+        _PARSED.reset(token)
+
+
 def parse_module(path: Path, root: Path) -> ast.Module | None:
     """Parse a regular file inside the app (a symlink to /dev/zero or /etc must not be read)."""
     try:
         real = path.resolve()
         if not real.is_relative_to(root.resolve()) or not real.is_file():
             return None
+    except (OSError, ValueError):
+        return None
+    parsed = _PARSED.get()
+    if parsed is None:
+        return _parse(real)
+    key = str(real)
+    if key not in parsed:
+        parsed[key] = _parse(real)
+    return parsed[key]
+
+
+def _parse(real: Path) -> ast.Module | None:
+    try:
         if real.stat().st_size > MAX_FILE_BYTES:
             return None
         return ast.parse(real.read_bytes(), filename=str(real))

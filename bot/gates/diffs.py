@@ -10,6 +10,7 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
 from bot import git
+from bot.gates import GateContext
 
 # -- the diff, as typed values ------------------------------------------------------------------
 
@@ -111,10 +112,45 @@ def empty_tree(repo: Path) -> str:
     return git.run(repo, "hash-object", "-t", "tree", "/dev/null").decode().strip()
 
 
-def load_diff(repo: Path, base: str | None) -> list[FileDiff]:
+def load_diff(repo: Path, base: str | None, index: git.PrivateIndex | None = None) -> list[FileDiff]:
     """The work tree's changes against `base` (None: against nothing, so every file is added)."""
     rev = base if base and base != git.ZERO_SHA else empty_tree(repo)
-    return parse_diff(git.worktree_diff(repo, rev))
+    return parse_diff(git.worktree_diff(repo, rev, index=index))
+
+
+def diff_rev(ctx: GateContext) -> str:
+    """What the gates diff against: ctx.base, or the empty tree without one (every file is added)."""
+    if ctx.base and ctx.base != git.ZERO_SHA:
+        return ctx.base
+    return ctx.share.scope.once(("empty-tree", str(ctx.repo)), lambda: empty_tree(ctx.repo))
+
+
+def shared_diff_text(ctx: GateContext) -> str:
+    """The work tree's unified diff against diff_rev(ctx), computed once per gate run through the
+    run's one private index, and shared by every gate that reads it (security, the owner findings
+    of fastapi_auth, guard): the sandbox cannot write the work tree, so it holds still meanwhile."""
+    rev = diff_rev(ctx)
+    return ctx.share.scope.once(
+        ("diff-text", str(ctx.repo), rev),
+        lambda: git.worktree_diff(ctx.repo, rev, index=ctx.share.private_index(ctx.repo)),
+    )
+
+
+def shared_diff(ctx: GateContext) -> list[FileDiff]:
+    """load_diff(ctx.repo, ctx.base) from the shared diff, parsed once per gate run."""
+    text = shared_diff_text(ctx)
+    files: list[FileDiff] = ctx.share.scope.once(
+        ("diff", str(ctx.repo), diff_rev(ctx)), lambda: parse_diff(text)
+    )
+    return list(files)
+
+
+def base_source(ctx: GateContext, files: list[FileDiff], rev: str, path: str) -> bytes | None:
+    """The bytes of `path` at `rev`; the blobs of every changed file are read in one batch per gate run."""
+    blobs: dict[str, bytes | None] = ctx.share.scope.once(
+        ("blobs", str(ctx.repo), rev), lambda: git.show_files(ctx.repo, rev, [fd.path for fd in files])
+    )
+    return blobs[path] if path in blobs else git.show_file(ctx.repo, rev, path)
 
 
 _TEST_DIRS = frozenset({"tests", "test", "testing"})

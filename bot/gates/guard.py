@@ -7,7 +7,7 @@ from collections import Counter
 
 from bot import git
 from bot.gates import Finding, GateContext, GateResult, Unverified
-from bot.gates.diffs import FileDiff, load_diff
+from bot.gates.diffs import FileDiff, base_source, shared_diff
 from bot.gates.guard_asserts import assertions
 from bot.gates.guard_config import config_findings
 from bot.gates.guard_paths import protected_findings
@@ -24,7 +24,7 @@ def check(files: list[FileDiff], ctx: GateContext, base: str) -> list[Finding]:
     gone = removed_tests(files)
 
     def old_source(path: str) -> bytes | None:
-        return git.show_file(ctx.repo, base, path)
+        return base_source(ctx, files, base, path)  # one batched cat-file for all changed files
 
     def new_source(path: str) -> bytes | None:
         target = ctx.repo / path
@@ -46,7 +46,7 @@ def gate(ctx: GateContext) -> GateResult:
     if not ctx.base or ctx.base == git.ZERO_SHA:
         gap = Unverified(NO_BASE, FIX_BASE, rule="no-base")
         return GateResult(NAME, "not run: no base revision to compare with", ran=False, unverified=(gap,))
-    files = load_diff(ctx.repo, ctx.base)
+    files = shared_diff(ctx)
     findings = check(files, ctx, ctx.base)
     errors = [f for f in findings if f.severity == "error"]
     rules = Counter(f.rule for f in errors)

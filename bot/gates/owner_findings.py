@@ -6,7 +6,7 @@ from bot import git
 from bot.gates import Finding, GateContext, Severity
 from bot.gates.app_model import RouteInfo
 from bot.gates.auth_rules import matches_public
-from bot.gates.diffs import load_diff
+from bot.gates.diffs import shared_diff
 from bot.gates.owner_scope import OwnerScoping, Query
 from bot.gates.static_routes import SourceIndex
 
@@ -34,7 +34,7 @@ class OwnerFindings:
         """Added lines per file since the base; None (everything counts) without a base."""
         if not ctx.base or ctx.base == git.ZERO_SHA:
             return None
-        return {fd.path: set(fd.added_lines()) for fd in load_diff(ctx.repo, ctx.base)}
+        return {fd.path: set(fd.added_lines()) for fd in shared_diff(ctx)}
 
     def route(self, route: RouteInfo) -> bool | None:
         if route.kind not in ("http", "websocket"):

@@ -172,7 +172,7 @@ def _auth_probe(doc: dict[str, Any]) -> AuthProbe | None:
 
 def run_probe(ctx: GateContext, location: AppLocation, timeout: float) -> tuple[dict[str, Any] | None, str]:
     """Import the app in the sandbox and probe its routes; the probe's document, or why there is none."""
-    sandbox.prepare_workspace_for_sandbox(ctx.repo)
+    ctx.share.prepare_workspace(ctx.repo)
     nonce = secrets.token_hex(16)
     with installed({PROBE_SCRIPT.name: PROBE_SCRIPT, PROBE_AUTH.name: PROBE_AUTH}) as harness:
         config = json.dumps({"helper": str(harness / PROBE_AUTH.name), "key": PLACEHOLDER})

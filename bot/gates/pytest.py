@@ -8,8 +8,8 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot import git, sandbox
@@ -17,6 +17,8 @@ from bot.exceptions import FatalError
 from bot.gates import Finding, GateResult, Unverified
 from bot.gates.pytest_channel import Listener, installed_plugin
 from bot.gates.pytest_judge import Judgement, judge
+from bot.gates.pytest_plugins import plugin_args
+from bot.gates.share import RunShare
 
 NAME = "pytest"
 DEFAULT_TIMEOUT_S = 900.0
@@ -51,6 +53,12 @@ class TestRun:
     seconds: float
     messages: dict[str, str] = field(default_factory=dict)
     judgement: Judgement = field(default_factory=Judgement)
+    reused: bool = False  # the channel's verdict of an earlier run of this very content
+
+    @property
+    def complete(self) -> bool:
+        """A run that ended on its own: only such a run may answer for the same content later."""
+        return not self.timed_out
 
     @property
     def failed(self) -> list[str]:
@@ -88,22 +96,76 @@ def run_tests(
     timeout: float = DEFAULT_TIMEOUT_S,
     python: str = sys.executable,
     env: Mapping[str, str] | None = None,
+    share: RunShare | None = None,
 ) -> TestRun:
-    """Run the tests in the sandbox, results over the channel; node ids are validated by the sandbox."""
+    """Run the tests in the sandbox, results over the channel; node ids are validated by the sandbox.
+
+    With `share` a run is memoized by the content the sandbox sees (the work tree's git tree and
+    every file the agent wrote), the node ids, the command and its environment: the same tests of
+    the same content are run once per run. What is reused is the result channel's verdict of
+    that earlier run, never anything the model said; a run that timed out is never reused.
+    """
+
+    def fresh() -> TestRun:
+        prepare = share.prepare_workspace if share else sandbox.prepare_workspace_for_sandbox
+        return _run_tests(
+            repo,
+            test_command,
+            app_directory,
+            node_ids,
+            timeout=timeout,
+            python=python,
+            env=env,
+            prepare=prepare,
+        )
+
+    if share is None:
+        return fresh()
+    try:
+        content = git.content_key(repo, "HEAD", share.private_index(repo))
+    except git.GitError:
+        return fresh()
+    key = ("tests", content, *_command_key(test_command, app_directory, python, env), tuple(node_ids))
+    hits = share.tests.hits
+    run = share.tests.once(key, fresh, keep=lambda done: done.complete)
+    return replace(run, reused=True) if share.tests.hits > hits else run
+
+
+def _command_key(
+    test_command: str, app_directory: str, python: str, env: Mapping[str, str] | None
+) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+    """Everything besides the content that decides what a test run does."""
+    return test_command, app_directory, python, tuple(sorted((env or {}).items()))
+
+
+def _run_tests(
+    repo: Path,
+    test_command: str,
+    app_directory: str,
+    node_ids: Sequence[str],
+    *,
+    timeout: float,
+    python: str,
+    env: Mapping[str, str] | None,
+    prepare: Callable[[Path], object] = sandbox.prepare_workspace_for_sandbox,
+) -> TestRun:
     cwd = (repo / app_directory).resolve()
-    sandbox.prepare_workspace_for_sandbox(repo)
+    prepare(repo)
     started = time.monotonic()
+    plugins, plugin_env = plugin_args(python, (cwd, repo.resolve()))
     with sandbox.scratch_dir() as scratch, installed_plugin() as plugin, Listener() as listener:
         junit = scratch / "junit.xml"
         fixed = sandbox.pytest_argv(node_ids, junit)
-        # the project's own command, our plugin, then our fixed flags; node ids only ever follow `--`
-        argv = [*command_argv(test_command, python), "-p", plugin.module, *fixed[fixed.index("-p") :]]
+        # the project's own command, the plugins it declares and ours, then our fixed flags; node
+        # ids only ever follow `--`
+        ours = ["-p", plugin.module, *fixed[fixed.index("-p") :]]
+        argv = [*command_argv(test_command, python), *plugins, *ours]
         result = sandbox.run(
             argv,
             cwd=cwd,
             timeout=timeout,
             isolate=True,
-            env=plugin.env(listener.write_fd, env or {}),
+            env=plugin.env(listener.write_fd, {**(env or {}), **plugin_env}),
             pass_fds=(listener.write_fd,),
         )
         received = listener.finish()
@@ -166,9 +228,14 @@ def gate(
     timeout: float = DEFAULT_TIMEOUT_S,
     python: str = sys.executable,
     env: Mapping[str, str] | None = None,
+    share: RunShare | None = None,
 ) -> GateResult:
-    """The pytest verdict; failures that already failed at `base` are reported, not blamed."""
-    run = run_tests(repo, test_command, app_directory, timeout=timeout, python=python, env=env)
+    """The pytest verdict; failures that already failed at `base` are reported, not blamed.
+
+    With `share`, a full run of this very content earlier in the run (the model's `run_tests`)
+    is the verdict: the suite is not run a second time on an identical tree.
+    """
+    run = run_tests(repo, test_command, app_directory, timeout=timeout, python=python, env=env, share=share)
     verdict = run.judgement
     findings: list[Finding] = []
     preexisting: list[str] = []
@@ -182,7 +249,9 @@ def gate(
     findings += [Finding(note, severity="warning", rule="not-run") for note in verdict.notes]
     failed = run.failed
     if failed and base and not verdict.tampering:
-        before = failing_at(repo, base, test_command, app_directory, timeout=timeout, python=python, env=env)
+        before = failing_at(
+            repo, base, test_command, app_directory, timeout=timeout, python=python, env=env, share=share
+        )
         preexisting = sorted(set(failed) & set(before))
     for node in failed:
         if node in preexisting:
@@ -203,7 +272,12 @@ def gate(
         summary,
         tuple(findings),
         seconds=run.seconds,
-        details={"outcomes": run.outcomes, "output": run.output, "returncode": run.returncode},
+        details={
+            "outcomes": run.outcomes,
+            "output": run.output,
+            "returncode": run.returncode,
+            "reused": run.reused,
+        },
         unverified=tuple(_gaps(run, app_directory)),
     )
 
@@ -217,17 +291,44 @@ def failing_at(
     timeout: float,
     python: str = sys.executable,
     env: Mapping[str, str] | None = None,
+    share: RunShare | None = None,
 ) -> list[str]:
-    """The failing node ids at another revision, from a temporary detached worktree."""
+    """The failing node ids at another revision, from a temporary detached worktree (once per
+    tree of that revision in a run with `share`: every repair round asks about the same base)."""
+
+    def fresh() -> tuple[list[str], bool]:
+        return _failing_at(repo, rev, test_command, app_directory, timeout=timeout, python=python, env=env)
+
+    if share is None:
+        return fresh()[0]
+    try:
+        tree = git.run(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{tree}}").decode().strip()
+    except git.GitError:
+        return fresh()[0]
+    key = ("failing-at", tree, *_command_key(test_command, app_directory, python, env))
+    return share.tests.once(key, fresh, keep=lambda found: found[1])[0]
+
+
+def _failing_at(
+    repo: Path,
+    rev: str,
+    test_command: str,
+    app_directory: str,
+    *,
+    timeout: float,
+    python: str,
+    env: Mapping[str, str] | None,
+) -> tuple[list[str], bool]:
+    """(failing node ids, whether that answer is complete and may be reused)."""
     parent = Path(tempfile.mkdtemp(prefix="specship-base-"))
     parent.chmod(0o755)  # the sandbox user must be able to reach the worktree inside
     worktree = parent / "base"
     try:
         git.run(repo, "worktree", "add", "--detach", "--quiet", str(worktree), rev)
         run = run_tests(worktree, test_command, app_directory, timeout=timeout, python=python, env=env)
-        return run.failed
+        return run.failed, run.complete
     except git.GitError:
-        return []
+        return [], False
     finally:
         with contextlib.suppress(git.GitError):
             git.run(repo, "worktree", "remove", "--force", str(worktree))

@@ -9,6 +9,7 @@ from dataclasses import replace
 from bot.gates import GateContext, GateResult, Unverified, contracts, fastapi_auth, guard, probe, security
 from bot.gates import pytest as pytest_gate
 from bot.gates.app_model import AppInfo
+from bot.gates.app_source import shared_parses
 
 ORDER = ("pytest", "security", "fastapi_auth", "contracts", "guard")
 FIX_CRASH = "fix what the message names (a file that cannot be read, a missing tool), then run again"
@@ -16,6 +17,16 @@ FIX_CRASH = "fix what the message names (a file that cannot be read, a missing t
 
 def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]:
     """All gates (or the named ones); the app is imported once for the auth and contract gates."""
+    # Diffs, base blobs, the prepared workspace and parsed modules hold for this gate run only.
+    ctx.share.new_scope()
+    try:
+        with shared_parses():
+            return _run(ctx, only)
+    finally:
+        ctx.share.end_scope()
+
+
+def _run(ctx: GateContext, only: tuple[str, ...]) -> list[GateResult]:
     info: list[AppInfo] = []
 
     def app_info() -> AppInfo:
@@ -31,6 +42,7 @@ def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]
             ctx.base,
             python=ctx.python,
             env=ctx.env,
+            share=ctx.share,
         ),
         "security": lambda: security.gate(ctx),
         "fastapi_auth": lambda: fastapi_auth.gate(ctx, app_info()),

@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from bot import git
 from bot.gates import Finding, GateContext, GateResult, Unverified
-from bot.gates.diffs import FileDiff, empty_tree, is_test_file, parse_diff
+from bot.gates.diffs import FileDiff, base_source, diff_rev, is_test_file, shared_diff, shared_diff_text
 from bot.gates.security_bandit import run_bandit
 from bot.gates.security_patterns import scan_source
 from bot.gates.security_values import Resolver
@@ -116,7 +116,7 @@ def _sections(text: str) -> list[str]:
     return result
 
 
-def review_flags(files: list[FileDiff], repo: Path, base: str) -> list[Finding]:
+def review_flags(files: list[FileDiff], ctx: GateContext, base: str) -> list[Finding]:
     """Changes to test, coverage or bandit configuration: always shown to a human (TC-27)."""
     findings = []
     for fd in files:
@@ -124,8 +124,8 @@ def review_flags(files: list[FileDiff], repo: Path, base: str) -> list[Finding]:
         if name in REVIEW_FILES or _BANDIT_YAML.match(name):
             findings.append(_review(fd.path, fd.first_line(), name))
         elif name == "pyproject.toml":
-            old = git.show_file(repo, base, fd.path) if fd.status != "A" else None
-            new = git.show_file(repo, None, fd.path) if fd.status != "D" else None
+            old = base_source(ctx, files, base, fd.path) if fd.status != "A" else None
+            new = git.show_file(ctx.repo, None, fd.path) if fd.status != "D" else None
             old_sections = _sections(old.decode("utf-8", "replace")) if old else []
             new_sections = _sections(new.decode("utf-8", "replace")) if new else []
             touched: dict[str, int] = {}
@@ -160,9 +160,9 @@ def _review(path: str, line: int, what: str) -> Finding:
 def gate(ctx: GateContext, timeout: float = DEFAULT_TIMEOUT_S) -> GateResult:
     """The security verdict on what changed since ctx.base (None: on every file of the work tree)."""
     started = time.monotonic()
-    base = ctx.base if ctx.base and ctx.base != git.ZERO_SHA else empty_tree(ctx.repo)
-    diff_text = git.worktree_diff(ctx.repo, base)
-    files = parse_diff(diff_text)
+    base = diff_rev(ctx)
+    diff_text = shared_diff_text(ctx)
+    files = shared_diff(ctx)
     changed = {fd.path: set(fd.added_lines()) for fd in files}
     python = [
         fd.path
@@ -170,7 +170,7 @@ def gate(ctx: GateContext, timeout: float = DEFAULT_TIMEOUT_S) -> GateResult:
         if fd.status != "D" and fd.path.endswith(".py") and _regular_file(ctx.repo / fd.path)
     ]
     findings: list[Finding] = []
-    bandit = run_bandit(ctx.repo, python, changed, timeout)
+    bandit = run_bandit(ctx.repo, python, changed, timeout, ctx.share.prepare_workspace)
     gaps = [Unverified(bandit.problem, FIX_BANDIT, rule="bandit-error")] if bandit.problem else []
     findings.extend(bandit.findings)
     findings.extend(scan_secrets(diff_text, ctx.repo))
@@ -182,7 +182,7 @@ def gate(ctx: GateContext, timeout: float = DEFAULT_TIMEOUT_S) -> GateResult:
         text = raw.decode("utf-8", "replace")
         findings.extend(scan_source(path, text, changed.get(path, set()), _resolver(index, path)))
     if ctx.base and ctx.base != git.ZERO_SHA:  # against nothing, every file would "change"
-        findings.extend(review_flags(files, ctx.repo, base))
+        findings.extend(review_flags(files, ctx, base))
     errors = sum(1 for f in findings if f.severity == "error")
     reviews = sum(1 for f in findings if f.rule == "needs-human-review")
     summary = f"{len(python)} Python file(s) scanned, {errors} error(s), {len(findings) - errors} warning(s)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,11 +43,19 @@ class BanditRun:
     problem: str = ""
 
 
-def run_bandit(repo: Path, files: list[str], changed: dict[str, set[int]], timeout: float) -> BanditRun:
-    """Bandit on `files` (repo-relative) in the sandbox; issues on unchanged lines become warnings."""
+def run_bandit(
+    repo: Path,
+    files: list[str],
+    changed: dict[str, set[int]],
+    timeout: float,
+    prepare: Callable[[Path], object] = sandbox.prepare_workspace_for_sandbox,
+) -> BanditRun:
+    """Bandit on `files` (repo-relative) in the sandbox; issues on unchanged lines become warnings.
+
+    `prepare` readies the workspace for the sandbox user (once per gate run when shared)."""
     if not files:
         return BanditRun()
-    sandbox.prepare_workspace_for_sandbox(repo)
+    prepare(repo)
     with sandbox.scratch_dir() as scratch:
         config = scratch / "specship-bandit.yml"
         config.write_text(yaml.safe_dump(BANDIT_CONFIG), encoding="utf-8")

@@ -26,7 +26,14 @@ from bot.git.hardening import (
     hardened_env,
     neutralizing_config,
 )
-from bot.git.index import worktree_changes, worktree_diff, worktree_index, worktree_tree
+from bot.git.index import (
+    PrivateIndex,
+    content_key,
+    worktree_changes,
+    worktree_diff,
+    worktree_index,
+    worktree_tree,
+)
 from bot.git.read import (
     Change,
     changed_paths,
@@ -38,6 +45,7 @@ from bot.git.read import (
     numstat,
     rev_parse,
     show_file,
+    show_files,
     tracked_files,
 )
 from bot.git.work import NETWORK_TIMEOUT_S, RETRY_DELAYS_S, Workdir
@@ -59,6 +67,7 @@ __all__ = [
     "Change",
     "GitError",
     "Identity",
+    "PrivateIndex",
     "PushPolicy",
     "PushRefused",
     "Workdir",
@@ -67,6 +76,7 @@ __all__ = [
     "changed_paths",
     "config_entries",
     "config_env",
+    "content_key",
     "derived_secret_forms",
     "diff",
     "empty_tree",
@@ -82,6 +92,7 @@ __all__ = [
     "rev_parse",
     "run",
     "show_file",
+    "show_files",
     "tracked_files",
     "worktree_changes",
     "worktree_diff",

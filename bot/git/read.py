@@ -40,6 +40,34 @@ def show_file(repo: Path, rev: str | None, path: str) -> bytes | None:
         return None
 
 
+_OBJECT_TYPES = (b"blob", b"tree", b"commit", b"tag")
+
+
+def show_files(repo: Path, rev: str, paths: list[str]) -> dict[str, bytes | None]:
+    """The bytes of each of `paths` at `rev` (None where it is not a file there), in one
+    `git cat-file --batch` call instead of one process per file."""
+    wanted = sorted({p for p in paths if "\n" not in p and "\r" not in p})
+    found: dict[str, bytes | None] = {p: show_file(repo, rev, p) for p in set(paths) - set(wanted)}
+    if not wanted:
+        return found
+    request = "".join(f"{rev}:{path}\n" for path in wanted).encode("utf-8", "surrogateescape")
+    out = run(repo, "cat-file", "--batch", input_bytes=request)
+    at = 0
+    for path in wanted:
+        end = out.index(b"\n", at)
+        header = out[at:end].split(b" ")
+        at = end + 1
+        # "<oid> <type> <size>" then the content and a newline; "<rev:path> missing" alone (a path
+        # may hold spaces, so only a well-formed header counts as an object)
+        if len(header) == 3 and header[1] in _OBJECT_TYPES and header[2].isdigit():
+            size = int(header[2])
+            found[path] = out[at : at + size] if header[1] == b"blob" else None
+            at += size + 1
+        else:
+            found[path] = None
+    return found
+
+
 def list_files(repo: Path, rev: str | None, prefix: str) -> list[str]:
     """Repo-relative paths of the files under `prefix` at `rev` (None: tracked and untracked files)."""
     prefix = prefix.rstrip("/")

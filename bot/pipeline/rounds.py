@@ -27,21 +27,33 @@ from bot.speckit import api as specs
 
 GateRunner = Callable[[GateContext], list[GateResult]]
 TEST_OUTPUT_TAIL = 6_000
+PASSING_NOTE = " (all passed; the console output is in the run's transcript)"
+REUSED_NOTE = " (this exact content was tested earlier in this run: its result is repeated)"
 NOT_VERIFIED_NOTE = "{gate} not verified: {what}"
 GATE_WORDS = {"pass": "passed", "fail": "FAILED", "not verified": "NOT VERIFIED"}
 
 
 def format_test_result(run: pytest_gate.TestRun) -> ToolResult:
-    """A pytest run as the model sees it: counts, failing ids, what the harness distrusts, the output."""
+    """A pytest run as the model sees it: counts, failing ids, what the harness distrusts, the output.
+
+    A clean pass is counts only: its console output (up to a tenth of the context on the demo)
+    tells the model nothing the counts do not, and the full log stays in the transcript.
+    """
     head = f"exit {run.returncode}: {run.count('passed')} passed, {len(run.failed)} failed"
+    if run.count("skipped"):
+        head += f", {run.count('skipped')} skipped"
     if run.timed_out:
         head += " (timed out)"
+    if run.reused:
+        head += REUSED_NOTE
     failing = "".join(f"\nFAILED {node}" for node in run.failed[:30])
     judged = run.judgement
     distrust = "".join(f"\nTAMPERED: {text}" for text in judged.tampering[:10])
     distrust += "".join(f"\nNOT VERIFIED: {what}" for what, _ in judged.gaps[:10])
-    tail = run.output[-TEST_OUTPUT_TAIL:]
     bad = run.returncode != 0 or not run.outcomes or bool(judged.tampering)
+    if not bad and not run.failed and not distrust and not run.timed_out:
+        return ToolResult(head + PASSING_NOTE)
+    tail = run.output[-TEST_OUTPUT_TAIL:]
     return ToolResult(f"{head}{failing}{distrust}\n\n{tail}", is_error=bad)
 
 
@@ -108,19 +120,23 @@ class Pipeline:
 
         def run_tests(node_ids: Sequence[str]) -> ToolResult:
             try:
-                result = format_test_result(
-                    pytest_gate.run_tests(
-                        self.repo,
-                        self.settings.test_command,
-                        self.settings.app_directory,
-                        node_ids,
-                        timeout=min(pytest_gate.DEFAULT_TIMEOUT_S, time_left()),
-                        python=self.python,
-                        env=self.env,
-                    )
+                run = pytest_gate.run_tests(
+                    self.repo,
+                    self.settings.test_command,
+                    self.settings.app_directory,
+                    node_ids,
+                    timeout=min(pytest_gate.DEFAULT_TIMEOUT_S, time_left()),
+                    python=self.python,
+                    env=self.env,
+                    share=ctx.share,
                 )
             except ValueError as exc:  # a node id the sandbox refused
                 return ToolResult(str(exc), is_error=True)
+            # the whole console output for people; the model gets the summary (the transcript redacts)
+            self.transcript.write(
+                "test_output", {"node_ids": list(node_ids), "reused": run.reused, "output": run.output}
+            )
+            result = format_test_result(run)
             return ToolResult(redact(result.content), is_error=result.is_error)
 
         def run_checks() -> ToolResult:
@@ -224,7 +240,7 @@ class Pipeline:
         again) is skipped. The sandbox cannot write the work tree, so a run leaves it unchanged.
         """
         try:
-            key = git.worktree_tree(ctx.repo, ctx.base or "HEAD")
+            key = git.content_key(ctx.repo, ctx.base or "HEAD", ctx.share.private_index(ctx.repo))
         except git.GitError:
             return self._fresh(ctx)
         if key not in self._verdicts:

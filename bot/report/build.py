@@ -43,8 +43,10 @@ LEAK_BLOCKED = (
 def spec_hash(repo: Path, folder: str, rev: str) -> str:
     """A short hash of the feature folder's files at a revision: the marker's 'spec changed?' key."""
     digest = hashlib.sha256()
-    for path in git.list_files(repo, rev, folder):
-        blob = git.show_file(repo, rev, path) or b""
+    paths = git.list_files(repo, rev, folder)
+    blobs = git.show_files(repo, rev, paths)  # one cat-file for the folder
+    for path in paths:
+        blob = blobs.get(path) or b""
         digest.update(path.encode() + b"\0" + hashlib.sha256(blob).digest())
     return digest.hexdigest()[:16]
 

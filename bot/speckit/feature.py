@@ -16,6 +16,7 @@ from bot.speckit.layout import (
     Catalog,
     FeatureRef,
     feature_dirs,
+    group_by_feature,
     naming_problems,
     normalize_dir,
     owner_of,
@@ -155,8 +156,9 @@ def read_feature(
         )
     problems: list[Problem] = []
     raw: dict[str, bytes] = {}
+    blobs = git.show_files(repo, rev, own) if rev is not None else None  # one cat-file per folder
     for file in own:
-        data, problem = read_bytes(repo, rev, file)
+        data, problem = read_bytes(repo, rev, file, blobs)
         if problem:
             problems.append(problem)
         if data is not None:
@@ -219,6 +221,9 @@ def iter_features(
     standards_file = read_standards(repo, rev, base)
     files = git.list_files(repo, rev, base)
     found = Catalog.of(files, base)
+    # One pass groups the listing by feature folder (a nested folder's files go to the deepest
+    # folder, as read_feature's own filter would give them), instead of a scan per feature.
+    grouped = group_by_feature(files, (ref.path for ref in found.features))
     features = (
         read_feature(
             repo,
@@ -226,7 +231,7 @@ def iter_features(
             rev,
             constitution=constitution,
             standards_file=standards_file,
-            files=[f for f in files if f.startswith(ref.path + "/")],
+            files=grouped[ref.path],
             specs_dir=base,
             layout=tuple(found.problems(ref, branch_prefix)),
         )

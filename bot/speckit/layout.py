@@ -86,6 +86,21 @@ def feature_dirs(files: Iterable[str], specs_dir: str = SPECS_DIR) -> tuple[str,
     return tuple(sorted(o for o in owners if o is not None))
 
 
+def group_by_feature(files: Iterable[str], dirs: Iterable[str]) -> dict[str, list[str]]:
+    """Each folder of `dirs` with the files it owns (the deepest of `dirs` above each file), in one
+    pass over the listing: each file walks up its own parents instead of every folder scanning
+    every file."""
+    wanted = set(dirs)
+    grouped: dict[str, list[str]] = {d: [] for d in wanted}
+    for path in files:
+        parent = posixpath.dirname(path)
+        while parent and parent not in wanted:
+            parent = posixpath.dirname(parent)
+        if parent:
+            grouped[parent].append(path)
+    return grouped
+
+
 def owner_of(path: str, dirs: Iterable[str]) -> str | None:
     """The deepest of `dirs` holding `path` (a folder nested in another owns its files)."""
     owners = [d for d in dirs if path.startswith(d + "/")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from pathlib import Path
 
 from bot import git
@@ -13,8 +14,11 @@ from bot.speckit.project import CONSTITUTION_PATH, STANDARDS_PATHS, parse_consti
 MAX_FILE_BYTES = 2_000_000
 
 
-def read_bytes(repo: Path, rev: str | None, path: str) -> tuple[bytes | None, Problem | None]:
-    """A file's bytes, refusing work-tree symlinks that leave the repository and huge files."""
+def read_bytes(
+    repo: Path, rev: str | None, path: str, blobs: Mapping[str, bytes | None] | None = None
+) -> tuple[bytes | None, Problem | None]:
+    """A file's bytes, refusing work-tree symlinks that leave the repository and huge files;
+    `blobs` holds the files of `rev` already read in one batch."""
     if rev is None:
         target = repo / path
         try:
@@ -25,7 +29,7 @@ def read_bytes(repo: Path, rev: str | None, path: str) -> tuple[bytes | None, Pr
             return None, Problem(
                 path, None, "the file points outside the repository", "replace the symlink", "read"
             )
-    data = git.show_file(repo, rev, path)
+    data = blobs[path] if blobs is not None and path in blobs else git.show_file(repo, rev, path)
     if data is not None and len(data) > MAX_FILE_BYTES:
         what = f"the file is larger than {MAX_FILE_BYTES // 1_000_000} MB and was not read"
         return None, Problem(path, None, what, "split it", "read")

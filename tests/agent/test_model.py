@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -166,19 +167,24 @@ def test_missing_api_key_names_the_fork_case() -> None:
         AnthropicModel(model="claude-sonnet-4-6", api_key="")
 
 
-def test_breakpoints_sit_on_system_tools_and_the_newest_user_turn() -> None:
-    """TC-47: cache_control on system, tools and the moving breakpoint."""
+def test_breakpoints_sit_on_system_and_the_two_newest_user_turns() -> None:
+    """TC-47: cache_control on system and the moving breakpoints; the tools' mark was redundant."""
     messages = [
         {"role": "user", "content": "task"},
         {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
         {"role": "user", "content": [{"type": "text", "text": "more"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
     ]
     system, tools, sent = with_cache_breakpoints("sys", TOOL_DEFINITIONS, messages)
     assert system == [{"type": "text", "text": "sys", "cache_control": {"type": "ephemeral"}}]
-    assert "cache_control" in tools[-1]
-    assert all("cache_control" not in t for t in tools[:-1])
+    assert all("cache_control" not in t for t in tools)
     assert sent[0]["content"] == "task"
     assert sent[2]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert sent[4]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert "cache_control" not in sent[4]["content"][0]
+    _, _, first = with_cache_breakpoints("sys", TOOL_DEFINITIONS, messages[:1])
+    assert first[0]["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert "cache_control" not in messages[2]["content"][-1], "the caller's messages are not mutated"
     assert "cache_control" not in TOOL_DEFINITIONS[-1]
 
@@ -227,7 +233,52 @@ turns:
     assert ledger.cache_read_share > 0.5
     body = anthropic_api.message_requests[1].body
     assert body["system"][-1]["cache_control"] == {"type": "ephemeral"}
-    assert body["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+
+
+@pytest.mark.parametrize("calls", [1, 11, 25])
+def test_any_number_of_parallel_tool_calls_keeps_the_cache_read_over_90_percent(
+    calls: int, anthropic_api: AnthropicEmulator, git_repo: ..., tmp_path: Path
+) -> None:
+    """Issue 17: a turn of `calls` parallel tool calls (2 blocks each) is past the emulator's 20-block
+    lookback from the newest mark; the previous user turn's mark still reads the whole history."""
+    turn = (
+        "  - tool_calls: ["
+        + ", ".join(f'{{name: search, input: {{pattern: "p{i}"}}}}' for i in range(calls))
+        + "]\n"
+    )
+    scenario = parse_scenario(
+        "turns:\n"
+        + turn * 4
+        + """  - tool_calls:
+      - name: submit_report
+        input: {summary: s, files: [], acceptance_criteria: [{criterion: c, tests: []}]}
+""",
+        "parallel.yaml",
+    )
+    anthropic_api.play(scenario)
+    workspace = Workspace(git_repo({"a.py": "x = 1\n"}))
+    tools = Toolbox(workspace, run_tests=lambda ids: ToolResult("ok"), run_checks=lambda: ToolResult("ok"))
+    ledger = Ledger(price_for("claude-sonnet-4-6"))
+    agent = Agent(
+        model_for(anthropic_api, Sleeps()),
+        tools,
+        ledger,
+        Limits(),
+        Transcript(tmp_path / "t.jsonl"),
+        prompts.render("system.md"),
+    )
+    with pytest.raises(Submitted):
+        agent.run("implement " + "context " * 2000)
+    assert anthropic_api.expectation_failures == []
+    usages = [call.usage for call in ledger.calls]
+    for before, usage in itertools.pairwise(usages):
+        # everything the previous request cached is read; only the newest turn is written
+        assert (
+            usage.cache_read_input_tokens
+            == before.cache_read_input_tokens + before.cache_creation_input_tokens
+        )
+        if calls <= 11:  # and with turns of up to 11 calls on this context, the share stays over 90 %
+            assert usage.cache_read_input_tokens / usage.total_input >= 0.9, (calls, usage)
 
 
 @pytest.mark.parametrize(("provider", "names"), [("bedrock", "AWS_REGION"), ("vertex", "CLOUD_ML_REGION")])

@@ -411,7 +411,7 @@ def test_review_flags(small: Callable[[dict[str, str]], Path]) -> None:
     (repo / "backend/pyproject.toml").write_text(text, encoding="utf-8")
     append(repo, "backend/tests/conftest.py", "X = 1\n")
     append(repo, "setup.cfg", "[metadata]\nname = x\n")
-    flags = security.review_flags(load_diff(repo, "HEAD"), repo, "HEAD")
+    flags = security.review_flags(load_diff(repo, "HEAD"), GateContext(repo, "HEAD", Settings()), "HEAD")
     assert sorted((f.location, f.severity) for f in flags) == [
         ("backend/pyproject.toml:10", "warning"),  # the new [tool.coverage.run] header
         ("backend/pyproject.toml:8", "warning"),
@@ -425,7 +425,7 @@ def test_review_flags_ignore_other_pyproject_sections(small: Callable[[dict[str,
     repo = small({"backend/pyproject.toml": PYPROJECT})
     edit = PYPROJECT.replace("line-length = 100", "line-length = 110").replace('name = "x"', 'name = "y"')
     (repo / "backend/pyproject.toml").write_text(edit, encoding="utf-8")
-    assert security.review_flags(load_diff(repo, "HEAD"), repo, "HEAD") == []
+    assert security.review_flags(load_diff(repo, "HEAD"), GateContext(repo, "HEAD", Settings()), "HEAD") == []
 
 
 SETTINGS_MODULE = """

@@ -590,3 +590,27 @@ def test_diff_helpers(remote: Path, clone: Callable[[str], Path]) -> None:
     assert "+y = 2" in text
     assert "Binary files" in text
     assert wd.merge_base("main", head) == base
+
+
+def test_show_files_reads_many_blobs_in_one_call(git_repo: Callable[..., Path]) -> None:
+    files: dict[str, str | bytes] = {
+        "a.py": "a = 1\n",
+        "dir/b b.txt": "two words\n",
+        "x blob": "named like a header\n",
+        "bin.dat": b"\x00\x01\n\n",
+        "empty": "",
+    }
+    repo = git_repo(files)
+    wanted = [*files, "missing.py", "dir", "a blob 12"]
+    found = git.show_files(repo, "HEAD", wanted)
+    assert found == {
+        "a.py": b"a = 1\n",
+        "dir/b b.txt": b"two words\n",
+        "x blob": b"named like a header\n",
+        "bin.dat": b"\x00\x01\n\n",
+        "empty": b"",
+        "missing.py": None,
+        "dir": None,  # a tree is no file
+        "a blob 12": None,
+    }
+    assert found == {path: git.show_file(repo, "HEAD", path) for path in wanted}

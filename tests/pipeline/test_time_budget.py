@@ -43,7 +43,8 @@ SESSION = {
                 }
             ]
         },
-        {"tool_calls": [RUN, RUN, RUN]},
+        # three different selections: identical runs of one content would be answered from the first
+        {"tool_calls": [RUN, {**RUN, "input": {"node_ids": ["tests/test_slow.py"]}}, {**RUN, "input": {}}]},
         {
             "tool_calls": [
                 {

@@ -19,6 +19,7 @@ from bot.speckit.api import (
     read_project,
     readiness,
 )
+from bot.speckit.layout import group_by_feature, owner_of
 from tests.conftest import run_git
 from tests.speckit.test_specs_rules import SPEC, TASKS, write
 
@@ -187,3 +188,20 @@ def test_delta_sees_nested_features_and_the_specs_dir(git_repo: Callable[..., Pa
     assert change.feature("Phase-1/001-a") is change.features[0]
     # without the setting, nothing of it is a feature
     assert delta(repo, base, None).features == ()
+
+
+def test_one_pass_grouping_gives_each_feature_the_files_its_own_filter_would() -> None:
+    files = [
+        *NESTED,
+        "specs/Phase-2/002-task-tags/inner/003-x/spec.md",
+        "specs/Phase-2/002-task-tags/inner/n.md",
+    ]
+    dirs = feature_dirs(files)
+    assert "specs/Phase-2/002-task-tags/inner/003-x" in dirs  # a feature nested in a feature
+    grouped = group_by_feature(files, dirs)
+    for folder in dirs:
+        # what read_feature keeps of a per-folder scan: the files whose deepest feature folder it is
+        expected = [f for f in files if owner_of(f, dirs) == folder]
+        assert grouped[folder] == expected, folder
+    assert "specs/Phase-2/002-task-tags/inner/n.md" in grouped["specs/Phase-2/002-task-tags"]
+    assert not any("README" in f or "assets" in f for group in grouped.values() for f in group)
