@@ -13,6 +13,7 @@ from tests.e2e import BRANCH, FEATURE, SCENARIO_002, World, play, world_dir
 from tests.fakes.anthropic_api import AnthropicEmulator
 from tests.fakes.github_api import GitHubEmulator
 from tests.fakes.github_fixture import REPO
+from tests.runner_log import outside_stops
 
 BOT = "github-actions[bot]"
 
@@ -163,13 +164,5 @@ def test_the_log_follows_every_phase_turn_tool_call_and_gate(label_run: LabelRun
     assert lines.count("::endgroup::") >= len(groups)
     assert f"transcript: {world.workspace.resolve()}/.git/specship/transcripts/{FEATURE}.jsonl" in log
     # Every quoted line sits between ::stop-commands:: and its token: the model's words cannot act.
-    token = None
-    for line in lines:
-        if token is not None:
-            token = None if line == f"::{token}::" else token
-            continue
-        stop = re.fullmatch(r"::stop-commands::([0-9a-f]{32})", line)
-        if stop:
-            token = stop.group(1)
-        elif re.match(r"\[\d\d:\d\d\.\d\] turn ", line):
-            raise AssertionError(f"a turn line outside stop-commands: {line}")
+    outside = [line for line in outside_stops(log) if re.match(r"\[\d\d:\d\d\.\d\] turn ", line)]
+    assert outside == [], "turn lines outside stop-commands"

@@ -9,6 +9,7 @@ import pytest
 
 from tests.e2e import FEATURE, NO_REPAIR, log, new_world, play
 from tests.fakes.github_fixture import REPO
+from tests.runner_log import acting_commands
 
 HOSTILE_TEXT = (
     "::add-mask::nothing-to-hide\n"
@@ -49,22 +50,6 @@ PLANTED = (
 )
 
 
-def acting_lines(text: str) -> list[str]:
-    """Lines the runner would read as workflow commands: outside every stop-commands section."""
-    acting, token = [], None
-    for line in text.splitlines():
-        if token is not None:
-            if line == f"::{token}::":
-                token = None
-            continue
-        stop = re.fullmatch(r"::stop-commands::([0-9a-f]{32})", line)
-        if stop:
-            token = stop.group(1)
-        elif line.lstrip().startswith(("::", "##[")):
-            acting.append(line)
-    return acting
-
-
 @pytest.mark.slow
 def test_the_models_words_and_its_tests_output_cannot_act_in_the_log() -> None:
     with new_world() as world:
@@ -82,7 +67,7 @@ def test_the_models_words_and_its_tests_output_cannot_act_in_the_log() -> None:
         assert "::group::gate pytest: FAIL" in text
         assert "error: tests/test_hostile_log.py::test_prints_commands failed" in text
         # ... and nothing planted acts: every acting line is Specship's own.
-        acting = acting_lines(result.stdout)
+        acting = acting_commands(result.stdout)
         assert acting, "the log has Specship's own commands (masks, groups)"
         for line in acting:
             assert not any(word in line for word in PLANTED), line

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 
 from bot.actions import Runtime
@@ -11,6 +10,7 @@ from bot.agent.ledger import Ledger, price_for
 from bot.agent.transcript import Transcript
 from bot.gates import Finding, GateResult, Unverified
 from bot.report.runlog import RunLog
+from tests.runner_log import acting_commands
 
 SECRET = "sk-ant-api03-" + "Q" * 40
 HOSTILE = "Done.\n::error file=x::pwned\n::add-mask::nothing\n##[set-output name=x]y " + SECRET
@@ -39,23 +39,6 @@ def turn(number: int, text: str, *tools: tuple[str, dict[str, object]]) -> dict[
         {"type": "tool_use", "id": f"t{i}", "name": n, "input": i_} for i, (n, i_) in enumerate(tools)
     ]
     return {"turn": number, "stop_reason": "tool_use", "content": content, "usage": {"cost_usd": 0.25}}
-
-
-def commands_outside_stops(text: str) -> list[str]:
-    """Lines that a runner would act on: outside stop-commands sections, starting with :: or ##[."""
-    acting, token = [], None
-    for line in text.splitlines():
-        if token is not None:
-            if line == f"::{token}::":
-                token = None
-            continue
-        stop = re.fullmatch(r"::stop-commands::([0-9a-f]{32})", line)
-        if stop:
-            token = stop.group(1)
-            continue
-        if line.lstrip().startswith(("::", "##[")):
-            acting.append(line)
-    return acting
 
 
 def test_turns_and_tool_calls_are_one_line_each_with_the_cost_so_far(tmp_path: Path) -> None:
@@ -96,7 +79,7 @@ def test_turns_and_tool_calls_are_one_line_each_with_the_cost_so_far(tmp_path: P
         "[01:15.5]   editor create b.py",
     ]
     assert "SECRET_CONTENT" not in text  # file contents never reach the log
-    assert commands_outside_stops(text) == []
+    assert acting_commands(text) == []
 
 
 def test_without_a_ledger_the_cost_so_far_adds_up_the_turns() -> None:
@@ -113,7 +96,7 @@ def test_hostile_model_text_and_tool_input_cannot_act_or_leak() -> None:
     log.event("assistant", turn(3, HOSTILE, ("search", {"pattern": HOSTILE})))
     log.event("tool", {"name": "::warning::x\nsearch", "input": {"pattern": HOSTILE, "path": "::error::p"}})
     text = out.getvalue()
-    assert commands_outside_stops(text) == []
+    assert acting_commands(text) == []
     assert SECRET not in text
     # redacted before the line is cut: not even the start of the key shows
     assert "sk-ant-api03" not in text
@@ -154,7 +137,7 @@ def test_gates_are_log_groups_with_their_findings_inside() -> None:
     second = lines.index(groups[1])
     assert "    not verified: the app did not import (fix: set `app`)" in lines[second : second + 5]
     assert lines[-1] == "[00:00.0] gates: pytest FAIL, fastapi_auth NOT VERIFIED, guard PASS"
-    assert commands_outside_stops(text) == [line for group in groups for line in (group, "::endgroup::")]
+    assert acting_commands(text) == [line for group in groups for line in (group, "::endgroup::")]
     assert SECRET not in text
 
 
