@@ -11,7 +11,7 @@ from bot.agent import prompts
 from bot.agent.client import NONSTREAMING_MAX_TOKENS, AnthropicModel, check_max_tokens, with_cache_breakpoints
 from bot.agent.ledger import Ledger, price_for
 from bot.agent.loop import Agent, Limits
-from bot.agent.scenario import Fault
+from bot.agent.scenario import Fault, Scenario
 from bot.agent.scenario_reader import parse_scenario
 from bot.agent.tools import TOOL_DEFINITIONS, Toolbox, ToolResult
 from bot.agent.transcript import Transcript
@@ -197,21 +197,10 @@ def test_system_prompt_has_nothing_per_run() -> None:
         assert marker not in system
 
 
-def test_agent_over_http_reads_the_cache_from_turn_two(
-    anthropic_api: AnthropicEmulator, git_repo: ..., tmp_path: Path
-) -> None:
-    """TC-47: turn 2 reads the cache through the real client."""
-    scenario = parse_scenario(
-        """
-turns:
-  - tool_calls: [{name: search, input: {pattern: "x"}}]
-  - tool_calls: [{name: search, input: {pattern: "y"}}]
-  - tool_calls:
-      - name: submit_report
-        input: {summary: s, files: [], acceptance_criteria: [{criterion: c, tests: []}]}
-""",
-        "three.yaml",
-    )
+def run_over_http(
+    anthropic_api: AnthropicEmulator, git_repo: ..., tmp_path: Path, scenario: Scenario
+) -> Ledger:
+    """Play `scenario` through the real client and the agent loop until it submits; its ledger."""
     anthropic_api.play(scenario)
     workspace = Workspace(git_repo({"a.py": "x = 1\n"}))
     tools = Toolbox(workspace, run_tests=lambda ids: ToolResult("ok"), run_checks=lambda: ToolResult("ok"))
@@ -227,6 +216,25 @@ turns:
     with pytest.raises(Submitted):
         agent.run("implement " + "context " * 2000)
     assert anthropic_api.expectation_failures == []
+    return ledger
+
+
+def test_agent_over_http_reads_the_cache_from_turn_two(
+    anthropic_api: AnthropicEmulator, git_repo: ..., tmp_path: Path
+) -> None:
+    """TC-47: turn 2 reads the cache through the real client."""
+    scenario = parse_scenario(
+        """
+turns:
+  - tool_calls: [{name: search, input: {pattern: "x"}}]
+  - tool_calls: [{name: search, input: {pattern: "y"}}]
+  - tool_calls:
+      - name: submit_report
+        input: {summary: s, files: [], acceptance_criteria: [{criterion: c, tests: []}]}
+""",
+        "three.yaml",
+    )
+    ledger = run_over_http(anthropic_api, git_repo, tmp_path, scenario)
     first, second = ledger.calls[0].usage, ledger.calls[1].usage
     assert first.cache_creation_input_tokens > 0
     assert second.cache_read_input_tokens > 0
@@ -255,21 +263,7 @@ def test_any_number_of_parallel_tool_calls_keeps_the_cache_read_over_90_percent(
 """,
         "parallel.yaml",
     )
-    anthropic_api.play(scenario)
-    workspace = Workspace(git_repo({"a.py": "x = 1\n"}))
-    tools = Toolbox(workspace, run_tests=lambda ids: ToolResult("ok"), run_checks=lambda: ToolResult("ok"))
-    ledger = Ledger(price_for("claude-sonnet-4-6"))
-    agent = Agent(
-        model_for(anthropic_api, Sleeps()),
-        tools,
-        ledger,
-        Limits(),
-        Transcript(tmp_path / "t.jsonl"),
-        prompts.render("system.md"),
-    )
-    with pytest.raises(Submitted):
-        agent.run("implement " + "context " * 2000)
-    assert anthropic_api.expectation_failures == []
+    ledger = run_over_http(anthropic_api, git_repo, tmp_path, scenario)
     usages = [call.usage for call in ledger.calls]
     for before, usage in itertools.pairwise(usages):
         # everything the previous request cached is read; only the newest turn is written
