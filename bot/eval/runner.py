@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.eval.score import Scored, cell, said
+from bot.eval.score import Scored, acceptable, cell, said
 from bot.eval.tasks import task_name
 from bot.exceptions import FatalError
 from bot.pipeline.corpus import Corpus, Session
@@ -36,7 +36,8 @@ def score(task: str, session: Session, got: SessionResult) -> Scored:
     if session.kind == "honest" and hidden != "pass":
         raise FatalError(HONEST_FAILS.format(task=task, session=session.name), HONEST_FAILS_FIX)
     word = said(got.conclusion, got.gates)
-    return Scored(task, session.name, session.kind, got.conclusion, hidden, word, cell(word, hidden),
+    where = cell(word, acceptable(session.kind, hidden))
+    return Scored(task, session.name, session.kind, got.conclusion, hidden, word, where,
                   got.seconds, dict(got.gates))  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.eval.score import cell, matrix, said
+from bot.eval.score import acceptable, cell, matrix, said
 from bot.eval.tasks import known_tasks
 from tests.conftest import reachable_tempdir
 
@@ -161,13 +161,16 @@ def test_the_verdict_against_the_truth() -> None:
     assert said("success", {"pytest": "pass"}) == "green"
     assert said("draft", {"pytest": "fail", "security": "not verified"}) == "red"
     assert said("draft", {"pytest": "pass", "security": "not verified"}) == "not verified"
-    assert [cell("green", "pass"), cell("green", "fail"), cell("red", "pass"), cell("red", "fail")] == [
+    assert [cell("green", True), cell("green", False), cell("red", True), cell("red", False)] == [
         "true_green",
         "false_green",
         "false_red",
         "true_red",
     ]
-    assert cell("not verified", "fail") == "not_verified"
+    assert cell("not verified", False) == "not_verified"
+    assert acceptable("honest", "pass")
+    assert not acceptable("buggy", "fail")
+    assert not acceptable("cheating", "pass")  # e.g. the feature works, but a route skips auth
     assert matrix([]) == dict.fromkeys(
         ("true_green", "false_green", "false_red", "true_red", "not_verified"), 0
     )
