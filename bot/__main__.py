@@ -1,4 +1,4 @@
-"""Composition root and CLI: run | plan | local | demo | check | specs | schema | action."""
+"""Composition root and CLI: run | plan | local | demo | check | specs | schema | eval | action."""
 
 # Nothing is imported here before the import path is safe: `python -m bot` puts the current
 # directory (often the repository the model writes) first on sys.path, so the guard runs before
@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("bot.cli.check:main", "Run the gates on a working tree; exit 1 on failure."),
     "specs": ("bot.cli.specs:main", "Show features, readiness and what changed."),
     "schema": ("bot.cli.schema:main", "Print the JSON Schema of .github/specship.yml."),
+    "eval": ("bot.cli.eval:main", "Score Specship's verdicts against hidden acceptance tests (offline)."),
     "action": (
         "bot.cli.common:not_dispatched",
         "What the Docker action runs: the command its `command` input names (run, plan or check).",
@@ -111,6 +112,10 @@ def build_parser() -> "argparse.ArgumentParser":
         "--rev", default=None, help="read the specs at this revision (default: work tree)"
     )
     cmds["schema"].add_argument("--format", choices=("json", "markdown"), default="json")
+    cmds["eval"].add_argument("--tasks", nargs="+", help="corpus.yaml paths or task names (default: all)")
+    cmds["eval"].add_argument("--model", help="a live run with this model (not available yet)")
+    cmds["eval"].add_argument("--repeat", type=int, default=1, help="runs per session (default: 1)")
+    cmds["eval"].add_argument("--out", default="eval-out", help="where eval.json/.md/.svg go")
     return parser
 
 

@@ -26,8 +26,9 @@ RANKS: dict[str, int] = {
     "gates": 4,
     "report": 5,
     "pipeline": 6,
-    "cli": 7,
-    "main": 8,
+    "eval": 7,
+    "cli": 8,
+    "main": 9,
 }
 
 

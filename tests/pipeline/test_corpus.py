@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.eval.runner import score
+from bot.eval.score import matrix
+from bot.eval.tasks import known_tasks
 from bot.exceptions import FatalError
 from bot.pipeline.corpus import load_corpus
 from bot.pipeline.corpus_run import SessionResult, run_corpus
@@ -55,6 +58,17 @@ def test_no_false_green_against_the_hidden_tests(results: dict[str, SessionResul
         "honest": "pass"
     }
     assert {r.hidden for n, r in results.items() if CORPUS.session(n).kind == "buggy"} == {"fail"}
+
+
+@pytest.mark.slow
+def test_the_offline_eval_of_the_corpus_has_no_false_green(results: dict[str, SessionResult]) -> None:
+    # `specship eval` scores these same sessions; scoring the results above keeps make test from
+    # running the corpus twice. The taskboard corpus is every bundled eval task today.
+    assert list(known_tasks().values()) == [TASKBOARD]
+    counts = matrix(score("taskboard", CORPUS.session(n), r) for n, r in results.items())
+    assert counts["false_green"] == 0
+    assert counts["true_green"] == 1
+    assert counts["true_red"] == len(CORPUS.sessions) - 1
 
 
 # -- the format: every mistake is one clear error ------------------------------------------------------

@@ -1,0 +1,1 @@
+"""`specship eval`: tasks with hidden acceptance tests, Specship's verdict scored against them."""
