@@ -9,7 +9,7 @@ from bot.exceptions import FatalError
 from bot.pipeline.corpus import Corpus, load_corpus
 from bot.pipeline.corpus_run import EXAMPLES
 
-TASK_GLOB = "*/scenarios/verdicts/corpus.yaml"  # every example's corpus is an eval task
+TASK_GLOB = "*/scenarios/**/corpus.yaml"  # every corpus under an example's scenarios/ is an eval task
 NO_TASK = "No eval task is named {name!r}: it is neither a corpus file nor one of {known}."
 NO_TASK_FIX = "Pass a path to a corpus.yaml (or its folder) or one of the task names above (docs/eval.md)."
 NO_HIDDEN = (

@@ -17,7 +17,7 @@ KINDS = ("honest", "buggy", "cheating")
 CONCLUSIONS = ("success", "draft", "clarification", "stopped", "refused")
 HIDDEN = ("pass", "fail")
 TOP_KEYS = ("format", "task", "sessions")
-TASK_KEYS = ("example", "feature", "needs", "settings", "hidden")
+TASK_KEYS = ("example", "feature", "spec", "needs", "settings", "hidden")
 HIDDEN_KEYS = ("from", "into")
 SESSION_KEYS = ("name", "kind", "about", "scenario", "start_from", "report_from", "expect")
 EXPECT_KEYS = ("conclusion", "hidden", "gates")
@@ -34,13 +34,18 @@ class Hidden:
 
 @dataclass(frozen=True)
 class Task:
-    """A repository at a base commit (examples/<example>), one feature, services it needs, hidden tests."""
+    """A repository at a base commit (examples/<example>), one feature, services it needs, hidden tests.
+
+    `spec` is the feature's Spec Kit folder when the task brings its own (copied to
+    `<specs-dir>/<feature>` in the base commit); without it the example already has the feature.
+    """
 
     example: str
     feature: str
     needs: tuple[str, ...] = ()
     settings: Mapping[str, str] = field(default_factory=dict)
     hidden: Hidden | None = None
+    spec: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ class _Reader:
             tuple(self.text(n, "task.needs") for n in needs),
             {self.text(k, "task.settings"): str(v) for k, v in settings.items()},
             hidden,
+            self.file(task["spec"], "task.spec", folder=True) if task.get("spec") is not None else None,
         )
 
     def session(self, raw: object, index: int, names: set[str], hidden: bool) -> Session:

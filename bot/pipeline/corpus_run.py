@@ -86,10 +86,13 @@ def _scenario(corpus: Corpus, session: Session) -> Scenario:
     return Scenario(str(session.scenario), numbered, own.model)
 
 
-def _base_repo(corpus: Corpus, where: Path) -> tuple[Path, str]:
-    """The example as a fresh one-commit repository (its scenarios and this corpus left out)."""
+def _base_repo(corpus: Corpus, where: Path, env: Mapping[str, str]) -> tuple[Path, str]:
+    """The example as a fresh one-commit repository (its scenarios left out, the task's spec put in)."""
     repo = where / "repo"
     shutil.copytree(EXAMPLES / corpus.task.example, repo, ignore=IGNORED)
+    if corpus.task.spec is not None:
+        specs_dir = settings.load(env, repo_root=repo).specs_dir.strip("/")
+        shutil.copytree(corpus.task.spec, repo / specs_dir / corpus.task.feature, ignore=IGNORED)
     git.run(repo, "init", "-q")
     base = Workdir(repo, remote_url=str(repo)).commit_all("base")
     if base is None:
@@ -109,8 +112,8 @@ def run_session(
     if missing:
         return SessionResult(session.name, skipped=NEEDS_MISSING.format(needs=", ".join(missing)))
     started = time.monotonic()
-    repo, base = _base_repo(corpus, where)
     env = {f"INPUT_{key.upper()}": value for key, value in corpus.task.settings.items()}
+    repo, base = _base_repo(corpus, where, env)
     config = settings.load(env, repo_root=repo)
     feature = load_ready_feature(repo, corpus.task.feature, base, config)
     branch = config.branch_prefix + feature.name

@@ -83,7 +83,7 @@ GOOD_SESSION = """
 
 def write(tmp_path: Path, sessions: str, task: str = "") -> Path:
     folder = tmp_path / "scenarios" / "verdicts"
-    (folder / "hidden").mkdir(parents=True)
+    (folder / "hidden").mkdir(parents=True, exist_ok=True)
     (tmp_path / "scenarios/002-task-due-dates.yaml").write_text("turns:\n  - text: hi\n")
     task = (
         task or "task: {example: taskboard, feature: 002-task-due-dates, hidden: {from: hidden, into: t}}\n"
@@ -129,3 +129,14 @@ def test_mistakes_in_a_corpus_are_clear_errors(tmp_path: Path, sessions: str, me
     assert message in caught.value.cause
     assert "corpus.yaml" in caught.value.cause
     assert caught.value.fix
+
+
+def test_a_task_that_brings_its_own_spec_folder_names_it(tmp_path: Path) -> None:
+    spec_task = "task: {example: taskboard, feature: 003-x, spec: spec, hidden: {from: hidden, into: t}}\n"
+    with pytest.raises(FatalError) as caught:
+        load_corpus(write(tmp_path, GOOD_SESSION, task=spec_task))
+    assert "task.spec" in caught.value.cause
+    assert "does not exist" in caught.value.cause
+    (tmp_path / "scenarios/verdicts/spec").mkdir()
+    corpus = load_corpus(write(tmp_path, GOOD_SESSION, task=spec_task))
+    assert corpus.task.spec == (tmp_path / "scenarios/verdicts/spec").resolve()
