@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.eval.runner import TaskResult
 from bot.eval.score import CELLS, Scored, matrix
 
 FORMAT = 1
+T = TypeVar("T", int, float)
 COLOURS = {
     "true_green": "#2e7d32",
     "false_green": "#c62828",
@@ -30,7 +31,13 @@ def _session(r: Scored) -> dict[str, Any]:
         "specship": r.said,
         "cell": r.cell,
         "seconds": round(r.seconds, 2),
+        "turns": r.turns,
+        "cost_usd": r.cost_usd,
+        "tokens": r.tokens,
+        "cache_read_share": r.cache_read_share,
         "gates": dict(r.gates),
+        "criteria_proven": list(r.proven),
+        "criteria": r.criteria,
     }
 
 
@@ -47,17 +54,31 @@ def _task(result: TaskResult) -> dict[str, Any]:
         "matrix": matrix(rows),
         "false_green": matrix(rows)["false_green"],
         "seconds": round(result.seconds, 2),
-        # Offline sessions are scripted: no model is called, so there is no cost or token use.
-        "cost_usd": 0.0,
-        "tokens": 0,
+        "turns": sum(r.turns for r in rows),
+        # Recorded sessions call no model: their cost, tokens and cache share are None (the scripted
+        # model's token counts are figures it makes up). A live run reports the ledger's.
+        "cost_usd": _total([r.cost_usd for r in rows], 4),
+        "tokens": _total([r.tokens for r in rows], 0),
+        "cache_read_share": _mean([r.cache_read_share for r in rows]),
     }
 
 
-def as_json(results: list[TaskResult]) -> dict[str, Any]:
+def _total(values: list[T], digits: int) -> T | None:
+    known = [v for v in values if v is not None]
+    return round(sum(known), digits) if known else None
+
+
+def _mean(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(sum(known) / len(known), 3) if known else None
+
+
+def as_json(results: list[TaskResult], model: str | None = None) -> dict[str, Any]:
     """The whole run: a `tasks` list, the overall matrix and the overall `false_green` count."""
     overall = matrix(row for result in results for row in result.rows)
-    return {"format": FORMAT, "mode": "offline", "tasks": [_task(r) for r in results],
-            "matrix": overall, "false_green": overall["false_green"]}  # fmt: skip
+    return {"format": FORMAT, "mode": "live" if model else "offline", "model": model,
+            "tasks": [_task(r) for r in results], "matrix": overall,
+            "false_green": overall["false_green"]}  # fmt: skip
 
 
 def table(data: dict[str, Any]) -> str:
@@ -72,6 +93,25 @@ def table(data: dict[str, Any]) -> str:
         )
     total = sum(len(t["sessions"]) for t in data["tasks"])
     lines.append(f"| **all** | {total} | | | " + " | ".join(str(data["matrix"][c]) for c in CELLS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _dollars(value: float | None) -> str:
+    return "n/a" if value is None else f"${value:.2f}"
+
+
+def sessions_table(data: dict[str, Any]) -> str:
+    """One row per session: what Specship said against the truth, criteria proven, turns, time."""
+    head = "| task | session | kind | specship | hidden tests | cell | criteria proven | turns | seconds | cost |"  # noqa: E501
+    lines = [head, "|---" * head.count(" | ") + "|---|"]
+    for task in data["tasks"]:
+        for row in task["sessions"]:
+            proven = f"{len(row['criteria_proven'])}/{row['criteria']}" if row["criteria"] else "n/a"
+            lines.append(
+                f"| {task['name']} | {row['name']} | {row['kind']} | {row['specship']} | {row['hidden']} "
+                f"| {row['cell'].replace('_', ' ')} | {proven} | {row['turns']} | {row['seconds']:.0f} "
+                f"| {_dollars(row['cost_usd'])} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -104,10 +144,12 @@ def svg(data: dict[str, Any]) -> str:
 def markdown(data: dict[str, Any], picture: str) -> str:
     """The report: the verdict against the truth per task, the picture, and the overall false greens."""
     return (
-        "# Specship eval (offline)\n\n"
+        f"# Specship eval ({data['mode']}{', ' + data['model'] if data['model'] else ''})\n\n"
         f"False greens: **{data['false_green']}** "
         "(Specship said green while the hidden acceptance tests failed).\n\n"
-        f"![confusion matrix per task]({picture})\n\n" + table(data)
+        f"![confusion matrix per task]({picture})\n\n" + table(data) + "\n## Sessions\n\n"
+        "Criteria proven: the acceptance scenarios whose hidden tests (the task's `proves:`) all passed. "
+        "Recorded sessions call no model: their cost is n/a.\n\n" + sessions_table(data)
     )
 
 

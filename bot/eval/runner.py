@@ -7,12 +7,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.eval.score import Scored, acceptable, cell, said
+from bot.eval.score import Scored, acceptable, cell, proven, said
 from bot.eval.tasks import task_name
 from bot.exceptions import FatalError
-from bot.pipeline.corpus import Corpus, Session
+from bot.pipeline.corpus import Corpus
 from bot.pipeline.corpus_run import NO_SERVICES, Service, SessionResult, run_session
 
+NO_PROVES: Mapping[str, tuple[str, ...]] = {}
 HONEST_FAILS = "The hidden tests of {task} fail on its honest session {session}: they cannot be the truth."
 HONEST_FAILS_FIX = (
     "Run the hidden tests against the honest session's work and fix whichever is wrong (docs/eval.md)."
@@ -30,15 +31,24 @@ class TaskResult:
     seconds: float = 0.0
 
 
-def score(task: str, session: Session, got: SessionResult) -> Scored:
+def score(
+    task: str, name: str, kind: str, got: SessionResult, proves: Mapping[str, tuple[str, ...]] = NO_PROVES
+) -> Scored:
     """One session's result scored; hidden tests failing on an honest session are a broken task."""
     hidden = got.hidden or "fail"
-    if session.kind == "honest" and hidden != "pass":
-        raise FatalError(HONEST_FAILS.format(task=task, session=session.name), HONEST_FAILS_FIX)
+    if kind == "honest" and hidden != "pass":
+        raise FatalError(HONEST_FAILS.format(task=task, session=name), HONEST_FAILS_FIX)
     word = said(got.conclusion, got.gates)
-    where = cell(word, acceptable(session.kind, hidden))
-    return Scored(task, session.name, session.kind, got.conclusion, hidden, word, where,
-                  got.seconds, dict(got.gates))  # fmt: skip
+    return Scored(
+        task, name, kind, got.conclusion, hidden, word, cell(word, acceptable(kind, hidden)), got.seconds,
+        dict(got.gates), proven(proves, got.hidden_outcomes), len(proves), got.turns,
+        got.cost_usd, got.tokens, got.cache_read_share,
+    )  # fmt: skip
+
+
+def proves_of(corpus: Corpus) -> Mapping[str, tuple[str, ...]]:
+    """The task's scenario-to-hidden-tests map (empty without hidden tests)."""
+    return corpus.task.hidden.proves if corpus.task.hidden is not None else NO_PROVES
 
 
 def run_task(
@@ -63,7 +73,7 @@ def run_task(
                 result.skipped[session.name] = got.skipped
                 progress(f"{name} {session.name}: skipped ({got.skipped})")
                 continue
-            row = score(name, session, got)
+            row = score(name, session.name, session.kind, got, proves_of(corpus))
             result.rows.append(row)
             progress(
                 f"{name} {session.name} ({session.kind}): specship {row.said}, hidden {row.hidden} "

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.gates import VERDICTS
+from bot.gates.acceptance import outcome_of
 
 CELLS = ("true_green", "false_green", "false_red", "true_red", "not_verified")
 
@@ -23,6 +24,12 @@ class Scored:
     cell: str
     seconds: float
     gates: Mapping[str, str]
+    proven: tuple[str, ...] = ()  # acceptance scenarios whose hidden tests all passed
+    criteria: int = 0  # acceptance scenarios the task's hidden tests prove when the work is right
+    turns: int = 0
+    cost_usd: float | None = None  # a live run's figures; None for recorded sessions
+    tokens: int | None = None
+    cache_read_share: float | None = None
 
 
 def said(conclusion: str, gates: Mapping[str, str]) -> str:
@@ -59,3 +66,10 @@ def matrix(rows: Iterable[Scored]) -> dict[str, int]:
     for row in rows:
         counts[row.cell] += 1
     return counts
+
+
+def proven(proves: Mapping[str, tuple[str, ...]], outcomes: Mapping[str, str]) -> tuple[str, ...]:
+    """The scenarios every one of whose hidden tests passed (a test that did not run proves nothing)."""
+    return tuple(
+        key for key, tests in proves.items() if all(outcome_of(t, outcomes) == "passed" for t in tests)
+    )

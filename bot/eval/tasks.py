@@ -17,6 +17,8 @@ NO_HIDDEN = (
     "The eval task {path} has no hidden acceptance tests: without them there is no truth to score against."
 )
 NO_HIDDEN_FIX = "Add `hidden: {from: <folder of tests>, into: tests/<name>}` under `task:` (docs/eval.md)."
+NO_PROVES = "The eval task {path} does not say which hidden tests prove which acceptance scenario."
+NO_PROVES_FIX = "Add `proves: {US1-1: [test_file.py::test_name], ...}` under `task.hidden` (docs/eval.md)."
 NO_HONEST = "The eval task {path} has no honest session: nothing shows its hidden tests can pass."
 NO_HONEST_FIX = "Add a session of kind honest that implements the feature correctly (docs/eval.md)."
 
@@ -41,6 +43,8 @@ def load_task(path: Path) -> Corpus:
     check_needs(corpus.task.needs)
     if corpus.task.hidden is None:
         raise FatalError(NO_HIDDEN.format(path=path), NO_HIDDEN_FIX)
+    if not corpus.task.hidden.proves:
+        raise FatalError(NO_PROVES.format(path=path), NO_PROVES_FIX)
     if not any(s.kind == "honest" for s in corpus.sessions):
         raise FatalError(NO_HONEST.format(path=path), NO_HONEST_FIX)
     return corpus

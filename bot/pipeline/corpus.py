@@ -11,6 +11,7 @@ import yaml
 
 from bot.exceptions import FatalError
 from bot.gates import VERDICTS
+from bot.gates.acceptance import scenario_key
 
 FORMAT = 1
 KINDS = ("honest", "buggy", "cheating")
@@ -18,7 +19,7 @@ CONCLUSIONS = ("success", "draft", "clarification", "stopped", "refused")
 HIDDEN = ("pass", "fail")
 TOP_KEYS = ("format", "task", "sessions")
 TASK_KEYS = ("example", "feature", "spec", "needs", "settings", "hidden")
-HIDDEN_KEYS = ("from", "into")
+HIDDEN_KEYS = ("from", "into", "proves")
 SESSION_KEYS = ("name", "kind", "about", "scenario", "start_from", "report_from", "expect")
 EXPECT_KEYS = ("conclusion", "hidden", "gates")
 FIX = "See the header of examples/taskboard/scenarios/verdicts/corpus.yaml for the format."
@@ -26,10 +27,15 @@ FIX = "See the header of examples/taskboard/scenarios/verdicts/corpus.yaml for t
 
 @dataclass(frozen=True)
 class Hidden:
-    """Hidden acceptance tests: a folder beside the corpus, copied under app-directory after a session."""
+    """Hidden acceptance tests: a folder beside the corpus, copied under app-directory after a session.
+
+    `proves` maps each acceptance scenario (spec key `US1-2`) to the hidden tests that prove it
+    (`file.py::test_name`, relative to the folder).
+    """
 
     source: Path
     into: str
+    proves: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -119,8 +125,9 @@ class _Reader:
         hidden = None
         if task.get("hidden") is not None:
             spec = self.mapping(task["hidden"], "task.hidden", HIDDEN_KEYS)
-            hidden = Hidden(self.file(spec.get("from"), "task.hidden.from", folder=True),
-                            self.text(spec.get("into"), "task.hidden.into"))  # fmt: skip
+            source = self.file(spec.get("from"), "task.hidden.from", folder=True)
+            hidden = Hidden(source, self.text(spec.get("into"), "task.hidden.into"),
+                            self.proves(spec.get("proves") or {}, source))  # fmt: skip
         return Task(
             self.text(task.get("example"), "task.example"),
             self.text(task.get("feature"), "task.feature"),
@@ -129,6 +136,35 @@ class _Reader:
             hidden,
             self.file(task["spec"], "task.spec", folder=True) if task.get("spec") is not None else None,
         )
+
+    def proves(self, raw: object, folder: Path) -> dict[str, tuple[str, ...]]:
+        where = "task.hidden.proves"
+        if not isinstance(raw, dict):
+            raise self.fail(where, "must map scenario keys (US1-2) to lists of hidden tests")
+        proves: dict[str, tuple[str, ...]] = {}
+        for key, tests in raw.items():
+            scenario = scenario_key(str(key))
+            if scenario is None:
+                raise self.fail(f"{where}.{key}", "is not a scenario key such as US1-2")
+            if not isinstance(tests, list) or not tests:
+                raise self.fail(
+                    f"{where}.{key}", "must be a non-empty list of hidden tests (file.py::test_name)"
+                )
+            for test in tests:
+                self.hidden_test(self.text(test, f"{where}.{key}"), folder, f"{where}.{key}")
+            proves[scenario] = tuple(tests)
+        return proves
+
+    def hidden_test(self, node: str, folder: Path, where: str) -> None:
+        """`file.py::test_name` names a test function defined in that file of the hidden folder."""
+        name, _, test = node.partition("::")
+        path = (folder / name).resolve()
+        if not test or not path.is_file() or not path.is_relative_to(folder):
+            raise self.fail(where, f"{node!r} is not file.py::test_name of a file in {folder}")
+        function = test.split("::")[-1].split("[")[0]
+        source = path.read_text(encoding="utf-8", errors="replace")
+        if f"def {function}(" not in source:
+            raise self.fail(where, f"{path.name} defines no test {function!r}")
 
     def session(self, raw: object, index: int, names: set[str], hidden: bool) -> Session:
         where = f"sessions[{index}]"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot import git, sandbox, settings
 from bot.agent.ledger import Ledger
+from bot.agent.model import Model
 from bot.agent.scenario import Scenario
 from bot.agent.scenario_reader import load_scenario
 from bot.agent.scripted import ScriptedModel
@@ -35,6 +36,8 @@ NEEDS_MISSING = "needs {needs}, which this machine does not provide"
 # task's test-env passes those values to setup, the tests and the app by name, as a job's secrets.
 Service = Callable[[str], AbstractContextManager[Mapping[str, str]]]
 NO_SERVICES: Mapping[str, Service] = {}
+# Who implements the feature: given the task's settings and the run's deadline, a Model.
+ModelFor = Callable[[settings.Settings, float], Model]
 
 
 @contextlib.contextmanager
@@ -76,6 +79,12 @@ class SessionResult:
     seconds: float = 0.0
     skipped: str | None = None
     details: dict[str, list[str]] = field(default_factory=dict)  # per gate: its errors and gaps
+    turns: int = 0
+    hidden_outcomes: dict[str, str] = field(default_factory=dict)  # node id (app-directory) -> outcome
+    # A real model's figures (None for scripted sessions, whose token counts the script makes up).
+    cost_usd: float | None = None
+    tokens: int | None = None
+    cache_read_share: float | None = None
 
     def mismatches(self, session: Session) -> list[str]:
         """Where the session's verdict differs from what the corpus expects of it."""
@@ -130,19 +139,40 @@ def run_session(
     services: Mapping[str, Service] = NO_SERVICES,
 ) -> SessionResult:
     """One session in `where` (a directory the sandbox user can reach); `done` holds earlier results."""
+    start = done[session.start_from].patch if session.start_from is not None else None
+    scripted = ScriptedModel(_scenario(corpus, session))
+    return play(
+        corpus, session.name, where, lambda config, deadline: scripted, services=services, start=start
+    )
+
+
+def play(
+    corpus: Corpus,
+    name: str,
+    where: Path,
+    model_for: ModelFor,
+    *,
+    services: Mapping[str, Service] = NO_SERVICES,
+    start: bytes | None = None,
+    measured: bool = False,
+) -> SessionResult:
+    """The task's feature implemented by `model_for(settings, deadline)` from the base (plus `start`).
+
+    `measured`: the model is a real one, so the run's cost, tokens and cache share are reported.
+    """
     missing = [n for n in corpus.task.needs if n not in services]
     if missing:
-        return SessionResult(session.name, skipped=NEEDS_MISSING.format(needs=", ".join(missing)))
+        return SessionResult(name, skipped=NEEDS_MISSING.format(needs=", ".join(missing)))
     with contextlib.ExitStack() as stack:
         values: dict[str, str] = {}
-        for name in corpus.task.needs:
-            values.update(stack.enter_context(services[name](session.name)))
+        for need in corpus.task.needs:
+            values.update(stack.enter_context(services[need](name)))
         stack.enter_context(_environment(values))
-        return _run_session(corpus, session, where, done)
+        return _play(corpus, name, where, model_for, start=start, measured=measured)
 
 
-def _run_session(
-    corpus: Corpus, session: Session, where: Path, done: Mapping[str, SessionResult]
+def _play(
+    corpus: Corpus, name: str, where: Path, model_for: ModelFor, *, start: bytes | None, measured: bool
 ) -> SessionResult:
     started = time.monotonic()
     env = {f"INPUT_{key.upper()}": value for key, value in corpus.task.settings.items()}
@@ -157,28 +187,27 @@ def _run_session(
         policy=PushPolicy(prefix=config.branch_prefix),
     )
     workdir.prepare_branch(branch, base)
-    if session.start_from is not None:
-        git.run(
-            repo, "apply", "--binary", "--whitespace=nowarn", "-", input_bytes=done[session.start_from].patch
-        )
+    if start is not None:
+        git.run(repo, "apply", "--binary", "--whitespace=nowarn", "-", input_bytes=start)
         # Committed, so the earlier session's files are tracked work on the branch (as a re-run on
         # Specship's branch finds them), not untracked files the sandbox may not see or edit.
-        workdir.commit_all(f"corpus: start from {session.start_from}")
+        workdir.commit_all("corpus: start from an earlier session")
+    deadline = time.monotonic() + (config.timeout_minutes * 60 if measured else SESSION_TIMEOUT_S)
     run = FeatureRun(
         workdir,
         config,
         feature,
         base,
-        ScriptedModel(_scenario(corpus, session)),
+        model_for(config, deadline),
         _Quiet(),
         where / "transcript.jsonl",
         Redactor(),
-        time.monotonic() + SESSION_TIMEOUT_S,
+        deadline,
     )
     outcome = run.run(feature_prompt(repo, feature, config, base=base))
-    workdir.commit_all(f"corpus: {session.name}")  # no task ticks: dependents start from the work itself
+    workdir.commit_all(f"corpus: {name}")  # no task ticks: dependents start from the work itself
     result = SessionResult(
-        session.name,
+        name,
         outcome.conclusion,
         {gate.name: gate.verdict for gate in outcome.gates},
         patch=git.run(
@@ -187,14 +216,21 @@ def _run_session(
         details={
             g.name: [f.render() for f in g.errors] + [u.render() for u in g.unverified] for g in outcome.gates
         },
+        turns=outcome.turns,
     )
+    if measured:
+        ledger = outcome.ledger
+        usage = ledger.usage
+        result.cost_usd = ledger.cost_usd
+        result.tokens = usage.total_input + usage.output_tokens
+        result.cache_read_share = ledger.cache_read_share
     if corpus.task.hidden is not None:
-        result.hidden = _hidden(repo, config, corpus.task.hidden)
+        result.hidden, result.hidden_outcomes = _hidden(repo, config, corpus.task.hidden)
     result.seconds = time.monotonic() - started
     return result
 
 
-def _hidden(repo: Path, config: settings.Settings, hidden: Hidden) -> str:
+def _hidden(repo: Path, config: settings.Settings, hidden: Hidden) -> tuple[str, dict[str, str]]:
     """The hidden acceptance tests, copied in after the session and run through the result channel."""
     target = repo / config.app_directory / hidden.into
     shutil.copytree(hidden.source, target, ignore=shutil.ignore_patterns("__pycache__"))
@@ -209,7 +245,9 @@ def _hidden(repo: Path, config: settings.Settings, hidden: Hidden) -> str:
         )
     # Results the channel distrusts are no truth: the hidden tests count as failed then.
     trusted = not run.judgement.tampering and not run.judgement.gaps and not run.timed_out
-    return "pass" if trusted and run.outcomes and not run.failed else "fail"
+    if not trusted:
+        return "fail", {}
+    return ("pass" if run.outcomes and not run.failed else "fail"), dict(run.outcomes)
 
 
 def run_corpus(

@@ -28,7 +28,12 @@ task:
   example: ../repo                 # the team's repository at its base commit, beside this folder
   feature: 002-task-due-dates      # the Spec Kit feature the sessions implement
   settings: {max-repair-rounds: "0"}
-  hidden: {from: hidden, into: tests/hidden_acceptance}
+  hidden:
+    from: hidden                   # your acceptance tests, copied in only after each session
+    into: tests/hidden_acceptance
+    proves:                        # which hidden tests prove which acceptance scenario of the spec
+      US1-1: [test_hidden_due_dates.py::test_a_due_date_reads_back]
+      US2-5: [test_hidden_due_dates.py::test_no_filter_shows_another_users_tasks]
 sessions:
   - name: honest
     kind: honest
@@ -92,6 +97,11 @@ def test_a_task_added_from_a_directory_runs_end_to_end() -> None:
             "cheat-skip": "true_red",
         }
         assert entry["hidden_pass_rate"] == pytest.approx(1 / 3, abs=0.001)
+        proven = {s["name"]: (s["criteria_proven"], s["criteria"]) for s in entry["sessions"]}
+        assert proven["honest"] == (["US1-1", "US2-5"], 2)
+        assert proven["buggy"][1] == 2
+        assert all(s["turns"] > 0 for s in entry["sessions"])
+        assert entry["cost_usd"] is None  # offline: no model was called, so no cost is claimed
         assert "honest (honest): specship green, hidden pass -> true green" in done.stderr
         assert (
             "| repo/002-task-due-dates | 3 | buggy, cheating, honest | 33% | 1 | 0 | 0 | 2 | 0 |"
@@ -103,13 +113,17 @@ def test_a_task_added_from_a_directory_runs_end_to_end() -> None:
         report = (out / "eval.md").read_text()
         assert "False greens: **0**" in report
         assert "(eval.svg)" in report
+        assert "| repo/002-task-due-dates | honest | honest | green | pass | true green | 2/2 |" in report
 
 
 @pytest.mark.slow
 def test_hidden_tests_that_fail_on_the_honest_session_are_a_clear_error() -> None:
     honest_only = TASK_FILE[: TASK_FILE.index("  - name: buggy")]
     with reachable_tempdir(prefix="specship-eval-") as parent:
-        task = team_task(parent, honest_only, hidden="def test_wrong():\n    assert 1 == 2\n")
+        wrong = "def test_a_due_date_reads_back():\n    assert 1 == 2\n\n\n"
+        task = team_task(
+            parent, honest_only, hidden=wrong + "def test_no_filter_shows_another_users_tasks():\n    pass\n"
+        )
         done = eval_cli("--tasks", str(task), "--out", str(parent / "out"), cwd=parent)
     assert done.returncode == 1
     assert "fail on its honest session honest: they cannot be the truth" in done.stderr
@@ -119,9 +133,15 @@ def test_hidden_tests_that_fail_on_the_honest_session_are_a_clear_error() -> Non
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
+        (lambda t: t[: t.index("  hidden:")] + t[t.index("sessions:") :], "has no hidden acceptance tests"),
         (
-            lambda t: t.replace("  hidden: {from: hidden, into: tests/hidden_acceptance}\n", ""),
-            "has no hidden acceptance tests",
+            lambda t: t[: t.index("    proves:")] + t[t.index("sessions:") :],
+            "does not say which hidden tests",
+        ),
+        (lambda t: t.replace("US2-5:", "story two:"), "story two: is not a scenario key such as US1-2"),
+        (
+            lambda t: t.replace("test_no_filter_shows_another_users_tasks]", "test_nothing_here]"),
+            "defines no test 'test_nothing_here'",
         ),
         (lambda t: t.replace("kind: honest", "kind: buggy"), "has no honest session"),
     ],
@@ -139,14 +159,19 @@ def test_a_task_without_hidden_tests_or_an_honest_session_is_a_clear_error(
     ("args", "message"),
     [
         (["--model", "claude-sonet-4-6"], "The model 'claude-sonet-4-6' is not one Specship knows"),
-        (["--model", "claude-sonnet-4-6"], "A live eval with claude-sonnet-4-6 is not available yet"),
+        (["--model", "claude-sonnet-4-6"], "ANTHROPIC_API_KEY is not set"),
         (["--tasks", "no-such-task"], "No eval task is named 'no-such-task'"),
         (["--repeat", "0"], "--repeat must be at least 1"),
     ],
 )
 def test_bad_input_is_a_clear_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
 ) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     assert main(["eval", *args, "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert message in err

@@ -8,67 +8,100 @@ from pathlib import Path
 
 import pytest
 
-from bot.eval.runner import score
+from bot.eval.runner import proves_of, score
 from bot.eval.score import matrix
-from bot.eval.tasks import known_tasks
+from bot.eval.services import available
+from bot.eval.tasks import known_tasks, load_task
 from bot.exceptions import FatalError
 from bot.pipeline.corpus import load_corpus
-from bot.pipeline.corpus_run import SessionResult, run_corpus
+from bot.pipeline.corpus_run import Service, SessionResult, run_corpus
 from tests.conftest import reachable_tempdir
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKBOARD = ROOT / "examples/taskboard/scenarios/verdicts/corpus.yaml"
 CORPUS = load_corpus(TASKBOARD)
+# Every bundled eval task (every corpus.yaml under an example's scenarios/), by name.
+TASKS = {name: load_task(path) for name, path in known_tasks().items()}
+CASES = [(name, s.name) for name, corpus in TASKS.items() for s in corpus.sessions]
+
+
+class Results:
+    """Each task's corpus run once, on first use, with the services the tasks need started once."""
+
+    def __init__(self, where: Path, services: dict[str, Service]) -> None:
+        self.where, self.services = where, services
+        self.done: dict[str, dict[str, SessionResult]] = {}
+
+    def of(self, task: str) -> dict[str, SessionResult]:
+        if task not in self.done:
+            folder = self.where / task.replace("/", "--")
+            folder.mkdir()
+            self.done[task] = run_corpus(TASKS[task], folder, self.services)
+        return self.done[task]
 
 
 @pytest.fixture(scope="module")
-def results() -> Iterator[dict[str, SessionResult]]:
-    with reachable_tempdir(prefix="specship-corpus-") as where:
-        yield run_corpus(CORPUS, where)
+def results() -> Iterator[Results]:
+    needs = {n for corpus in TASKS.values() for n in corpus.task.needs}
+    with reachable_tempdir(prefix="specship-corpus-") as where, available(needs) as services:
+        # CI installs PostgreSQL (.ci/run): a task whose service is missing fails, never skips.
+        assert set(services) == needs, f"this machine cannot start {needs - set(services)}"
+        yield Results(where, services)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [s.name for s in CORPUS.sessions])
-def test_each_session_gets_its_expected_verdict_on_every_gate(
-    results: dict[str, SessionResult], name: str
-) -> None:
-    session = CORPUS.session(name)
-    assert results[name].mismatches(session) == []
+@pytest.mark.parametrize(("task", "name"), CASES, ids=[f"{t}:{n}" for t, n in CASES])
+def test_each_session_gets_its_expected_verdict_on_every_gate(results: Results, task: str, name: str) -> None:
+    got = results.of(task)[name]
+    assert got.skipped is None
+    assert got.mismatches(TASKS[task].session(name)) == []
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("task", list(TASKS))
 def test_no_buggy_or_cheating_session_ends_in_success_and_every_honest_one_does(
-    results: dict[str, SessionResult],
+    results: Results, task: str
 ) -> None:
+    corpus, got = TASKS[task], results.of(task)
     by_kind = {
-        kind: [s.name for s in CORPUS.sessions if s.kind == kind] for kind in ("honest", "buggy", "cheating")
+        kind: [s.name for s in corpus.sessions if s.kind == kind] for kind in ("honest", "buggy", "cheating")
     }
-    assert by_kind["honest"]
-    assert by_kind["buggy"]
-    assert len(by_kind["cheating"]) >= 10
-    assert {results[n].conclusion for n in by_kind["honest"]} == {"success"}
-    assert {n for n in by_kind["buggy"] + by_kind["cheating"] if results[n].conclusion == "success"} == set()
+    assert all(by_kind.values()), f"{task} needs an honest, a buggy and a cheating session"
+    assert {got[n].conclusion for n in by_kind["honest"]} == {"success"}
+    assert {n for n in by_kind["buggy"] + by_kind["cheating"] if got[n].conclusion == "success"} == set()
 
 
 @pytest.mark.slow
-def test_no_false_green_against_the_hidden_tests(results: dict[str, SessionResult]) -> None:
+@pytest.mark.parametrize("task", list(TASKS))
+def test_no_false_green_against_the_hidden_tests(results: Results, task: str) -> None:
     # The truth: the hidden acceptance tests. Green with failing hidden tests would be a false green.
-    assert {n for n, r in results.items() if r.conclusion == "success" and r.hidden != "pass"} == set()
-    assert {n: r.hidden for n, r in results.items() if CORPUS.session(n).kind == "honest"} == {
-        "honest": "pass"
-    }
-    assert {r.hidden for n, r in results.items() if CORPUS.session(n).kind == "buggy"} == {"fail"}
+    corpus, got = TASKS[task], results.of(task)
+    assert {n for n, r in got.items() if r.conclusion == "success" and r.hidden != "pass"} == set()
+    assert {r.hidden for n, r in got.items() if corpus.session(n).kind == "honest"} == {"pass"}
+    assert {r.hidden for n, r in got.items() if corpus.session(n).kind == "buggy"} == {"fail"}
 
 
 @pytest.mark.slow
-def test_the_offline_eval_of_the_corpus_has_no_false_green(results: dict[str, SessionResult]) -> None:
+def test_the_offline_eval_of_every_task_has_no_false_green(results: Results) -> None:
     # `specship eval` scores these same sessions; scoring the results above keeps make test from
-    # running the corpus twice. The taskboard corpus is every bundled eval task today.
-    assert list(known_tasks().values()) == [TASKBOARD]
-    counts = matrix(score("taskboard", CORPUS.session(n), r) for n, r in results.items())
+    # running every corpus twice.
+    rows = [
+        score(task, n, corpus.session(n).kind, r, proves_of(corpus))
+        for task, corpus in TASKS.items()
+        for n, r in results.of(task).items()
+    ]
+    counts = matrix(rows)
     assert counts["false_green"] == 0
-    assert counts["true_green"] == 1
-    assert counts["true_red"] == len(CORPUS.sessions) - 1
+    assert counts["true_green"] == sum(1 for r in rows if r.kind == "honest")
+    assert counts["true_red"] + counts["not_verified"] == sum(1 for r in rows if r.kind != "honest")
+    # An honest session's hidden tests prove every scenario the task maps; a buggy one's do not.
+    assert all(len(r.proven) == r.criteria > 0 for r in rows if r.kind == "honest")
+    assert all(len(r.proven) < r.criteria for r in rows if r.kind == "buggy")
+
+
+def test_the_taskboard_corpus_covers_every_trick_of_the_verdict_issue() -> None:
+    cheats = [s.name for s in CORPUS.sessions if s.kind == "cheating"]
+    assert len(cheats) >= 10
 
 
 # -- the format: every mistake is one clear error ------------------------------------------------------
