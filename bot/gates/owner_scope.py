@@ -76,23 +76,43 @@ def _collected(node: ast.AST) -> tuple[set[str], ast.AST] | None:
 
 def _taint(function: FunctionNode, seeds: set[str]) -> set[str]:
     """Names derived from the user's id: `owned = Task.user_id == user_id` carries it on, and so
-    does a list of conditions it is appended to (later spread into `.where(*conditions)`)."""
-    tainted = set(seeds)
-    flows: list[tuple[set[str], ast.AST]] = []
+    does a list of conditions it is appended to (later spread into `.where(*conditions)`).
+
+    A name rebound later to a value that does not carry the id (`conditions = [Task.priority ==
+    p]` after `conditions = [Task.user_id == user_id]`) no longer proves anything: it is dropped."""
+    flows: list[tuple[set[str], ast.AST, int, bool]] = []
     for node in ast.walk(function):
         source = _sources(node)
         if source is not None:
-            flows.append((_targets(node), source))
+            line = getattr(node, "lineno", getattr(source, "lineno", 0))
+            flows.append((_targets(node), source, line, not isinstance(node, ast.AugAssign)))
         elif (collected := _collected(node)) is not None:
-            flows.append(collected)
-    changed = True
-    while changed:
-        changed = False
-        for targets, source in flows:
-            if _names(source) & tainted and not targets <= tainted:
-                tainted |= targets
-                changed = True
-    return tainted
+            flows.append((*collected, getattr(node, "lineno", 0), False))
+    killed: set[str] = set()
+    while True:
+        tainted = set(seeds)
+        changed = True
+        while changed:
+            changed = False
+            for targets, source, _, _ in flows:
+                if _names(source) & tainted and not (targets - killed) <= tainted:
+                    tainted |= targets - killed
+                    changed = True
+        first: dict[str, int] = {}
+        for targets, source, line, _ in flows:
+            if _names(source) & tainted:
+                for name in targets & tainted:
+                    first[name] = min(first.get(name, line), line)
+        rebound = {
+            name
+            for targets, source, line, rebinds in flows
+            if rebinds and not _names(source) & tainted
+            for name in (targets & tainted) - seeds
+            if line > first.get(name, line)
+        }
+        if rebound <= killed:
+            return tainted
+        killed |= rebound
 
 
 def _region(statement: ast.stmt) -> list[ast.AST]:

@@ -174,3 +174,36 @@ def test_an_exempt_route_is_a_warning(git_repo: Callable[..., Path]) -> None:
     result = judge(repo, None, owner_scope_exempt=("GET /notes/all", "/tags/*"))
     assert [f.severity for f in owner(result)] == ["warning", "warning", "warning"]  # /tags/* has two
     assert all("(exempt: owner-scope-exempt)" in f.message for f in owner(result))
+
+
+REBOUND_ROUTES = """
+
+@app.get("/tags/by-kind")
+def tags_by_kind(kind: str = "", user: int = Depends(current_user), session=Depends(get_session)):
+    conditions = [Tag.owner_id == user]
+    if kind:
+        conditions = [Tag.id == len(kind)]  # replaces the owner condition instead of adding to it
+    return list(session.scalars(select(Tag).where(*conditions)))
+
+
+@app.get("/tags/narrowed")
+def narrowed_tags(kind: str = "", user: int = Depends(current_user), session=Depends(get_session)):
+    conditions = []
+    conditions.append(Tag.owner_id == user)
+    if kind:
+        conditions = conditions + [Tag.id == len(kind)]  # still carries the owner condition
+    return list(session.scalars(select(Tag).where(*conditions)))
+"""
+
+
+def test_a_condition_list_rebound_without_the_owner_no_longer_scopes(git_repo: Callable[..., Path]) -> None:
+    # The taskboard eval task 003-task-priority's buggy session: `conditions = [priority == p]`
+    # after `conditions = [user_id == user_id]` lists every user's rows when the filter is given.
+    files = {k: textwrap.dedent(v) for k, v in FILES.items()}
+    files["backend/svc/main.py"] += REBOUND_ROUTES
+    repo = git_repo(files)
+    result = judge(repo, None)
+    assert scoped(result)["/tags/by-kind"] is False
+    assert scoped(result)["/tags/narrowed"] is True
+    [by_kind] = [f for f in owner(result) if f.message.startswith("GET /tags/by-kind")]
+    assert by_kind.severity == "error"
