@@ -207,3 +207,18 @@ def test_a_condition_list_rebound_without_the_owner_no_longer_scopes(git_repo: C
     assert scoped(result)["/tags/narrowed"] is True
     [by_kind] = [f for f in owner(result) if f.message.startswith("GET /tags/by-kind")]
     assert by_kind.severity == "error"
+
+
+def test_rebinding_the_owner_condition_away_is_a_change_to_the_query(git_repo: Callable[..., Path]) -> None:
+    # The query line stays as it was; the change rebinds its conditions: an error, not "unchanged".
+    files = {k: textwrap.dedent(v) for k, v in FILES.items()}
+    files["backend/svc/main.py"] += REBOUND_ROUTES.replace("conditions = [Tag.id == len(kind)]", "pass")
+    repo = git_repo(files)
+    assert [f for f in owner(judge(repo, "HEAD")) if "/tags/by-kind" in f.message] == []
+    main = repo / "backend/svc/main.py"
+    main.write_text(
+        main.read_text().replace("        pass  #", "        conditions = [Tag.id == len(kind)]  #")
+    )
+    [found] = [f for f in owner(judge(repo, "HEAD")) if f.message.startswith("GET /tags/by-kind")]
+    assert found.severity == "error"
+    assert not found.message.endswith("(unchanged since the base commit)")
