@@ -53,7 +53,10 @@ class OwnerFindings:
         model = query.model
         message = UNSCOPED.format(label=label, text=query.text, model=model.name, owner=model.owner)
         exempt = any(matches_public(self.settings.owner_scope_exempt, m, route.path) for m in route.methods)
-        new = self.changed is None or query.line in self.changed.get(query.file, set())
+        added = self.changed.get(query.file, set()) if self.changed is not None else set()
+        # A query line kept as it was still counts as changed when the change rebound its owner
+        # condition away (`conditions = [Task.priority == p]`): the change is what unscoped it.
+        new = self.changed is None or query.line in added or bool(query.rebound & added)
         severity: Severity = "error" if new and not exempt else "warning"
         note = EXEMPT if exempt else "" if new else UNCHANGED
         self.findings.append(Finding(message + note, query.file, query.line, severity, "owner-scope"))

@@ -30,6 +30,8 @@ class Query:
     line: int
     text: str
     scoped: bool
+    # Lines that rebound an owner condition away in the query's function: a change there unscopes it.
+    rebound: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -74,25 +76,48 @@ def _collected(node: ast.AST) -> tuple[set[str], ast.AST] | None:
     return {node.func.value.id}, ast.Tuple([*node.args, *(k.value for k in node.keywords)])
 
 
-def _taint(function: FunctionNode, seeds: set[str]) -> set[str]:
+def _taint(function: FunctionNode, seeds: set[str]) -> tuple[set[str], frozenset[int]]:
     """Names derived from the user's id: `owned = Task.user_id == user_id` carries it on, and so
-    does a list of conditions it is appended to (later spread into `.where(*conditions)`)."""
-    tainted = set(seeds)
-    flows: list[tuple[set[str], ast.AST]] = []
+    does a list of conditions it is appended to (later spread into `.where(*conditions)`).
+
+    A name rebound later to a value that does not carry the id (`conditions = [Task.priority ==
+    p]` after `conditions = [Task.user_id == user_id]`) no longer proves anything: it is dropped,
+    and the lines that rebound it are returned with the names."""
+    flows: list[tuple[set[str], ast.AST, int, bool]] = []
     for node in ast.walk(function):
         source = _sources(node)
         if source is not None:
-            flows.append((_targets(node), source))
+            line = getattr(node, "lineno", getattr(source, "lineno", 0))
+            flows.append((_targets(node), source, line, not isinstance(node, ast.AugAssign)))
         elif (collected := _collected(node)) is not None:
-            flows.append(collected)
-    changed = True
-    while changed:
-        changed = False
-        for targets, source in flows:
-            if _names(source) & tainted and not targets <= tainted:
-                tainted |= targets
-                changed = True
-    return tainted
+            flows.append((*collected, getattr(node, "lineno", 0), False))
+    killed: set[str] = set()
+    lines: set[int] = set()
+    while True:
+        tainted = set(seeds)
+        changed = True
+        while changed:
+            changed = False
+            for targets, source, _, _ in flows:
+                if _names(source) & tainted and not (targets - killed) <= tainted:
+                    tainted |= targets - killed
+                    changed = True
+        first: dict[str, int] = {}
+        for targets, source, line, _ in flows:
+            if _names(source) & tainted:
+                for name in targets & tainted:
+                    first[name] = min(first.get(name, line), line)
+        rebound = {
+            (name, line)
+            for targets, source, line, rebinds in flows
+            if rebinds and not _names(source) & tainted
+            for name in (targets & tainted) - seeds
+            if line > first.get(name, line)
+        }
+        lines |= {line for _, line in rebound}
+        if {name for name, _ in rebound} <= killed:
+            return tainted, frozenset(lines)
+        killed |= {name for name, _ in rebound}
 
 
 def _region(statement: ast.stmt) -> list[ast.AST]:
@@ -207,7 +232,7 @@ class OwnerScoping:
 
     def analyze(self, module: Module, function: FunctionNode, seeds: set[str], depth: int = 0) -> _Analysis:
         result = _Analysis()
-        tainted = _taint(function, seeds)
+        tainted, rebound = _taint(function, seeds)
         parents = _parents(function)
         model_names = {m.name for m in self.models.values()}
         result.touched = any(isinstance(n, ast.Name) and n.id in model_names for n in ast.walk(function))
@@ -217,7 +242,8 @@ class OwnerScoping:
                 scoped = self._scoped(call, function, parents, tainted, model.owner)
                 text = ast.unparse(call)
                 text = text if len(text) <= 80 else text[:77] + "..."
-                result.queries.append(Query(model, module.rel, call.lineno, text, scoped))
+                lost = frozenset() if scoped else rebound
+                result.queries.append(Query(model, module.rel, call.lineno, text, scoped, lost))
                 continue
             callee = self.index.evaluate(module, call.func)
             if callee is None or callee.kind != "def" or callee.module is None or callee.module.path is None:

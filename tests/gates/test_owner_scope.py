@@ -174,3 +174,51 @@ def test_an_exempt_route_is_a_warning(git_repo: Callable[..., Path]) -> None:
     result = judge(repo, None, owner_scope_exempt=("GET /notes/all", "/tags/*"))
     assert [f.severity for f in owner(result)] == ["warning", "warning", "warning"]  # /tags/* has two
     assert all("(exempt: owner-scope-exempt)" in f.message for f in owner(result))
+
+
+REBOUND_ROUTES = """
+
+@app.get("/tags/by-kind")
+def tags_by_kind(kind: str = "", user: int = Depends(current_user), session=Depends(get_session)):
+    conditions = [Tag.owner_id == user]
+    if kind:
+        conditions = [Tag.id == len(kind)]  # replaces the owner condition instead of adding to it
+    return list(session.scalars(select(Tag).where(*conditions)))
+
+
+@app.get("/tags/narrowed")
+def narrowed_tags(kind: str = "", user: int = Depends(current_user), session=Depends(get_session)):
+    conditions = []
+    conditions.append(Tag.owner_id == user)
+    if kind:
+        conditions = conditions + [Tag.id == len(kind)]  # still carries the owner condition
+    return list(session.scalars(select(Tag).where(*conditions)))
+"""
+
+
+def test_a_condition_list_rebound_without_the_owner_no_longer_scopes(git_repo: Callable[..., Path]) -> None:
+    # The taskboard eval task 003-task-priority's buggy session: `conditions = [priority == p]`
+    # after `conditions = [user_id == user_id]` lists every user's rows when the filter is given.
+    files = {k: textwrap.dedent(v) for k, v in FILES.items()}
+    files["backend/svc/main.py"] += REBOUND_ROUTES
+    repo = git_repo(files)
+    result = judge(repo, None)
+    assert scoped(result)["/tags/by-kind"] is False
+    assert scoped(result)["/tags/narrowed"] is True
+    [by_kind] = [f for f in owner(result) if f.message.startswith("GET /tags/by-kind")]
+    assert by_kind.severity == "error"
+
+
+def test_rebinding_the_owner_condition_away_is_a_change_to_the_query(git_repo: Callable[..., Path]) -> None:
+    # The query line stays as it was; the change rebinds its conditions: an error, not "unchanged".
+    files = {k: textwrap.dedent(v) for k, v in FILES.items()}
+    files["backend/svc/main.py"] += REBOUND_ROUTES.replace("conditions = [Tag.id == len(kind)]", "pass")
+    repo = git_repo(files)
+    assert [f for f in owner(judge(repo, "HEAD")) if "/tags/by-kind" in f.message] == []
+    main = repo / "backend/svc/main.py"
+    main.write_text(
+        main.read_text().replace("        pass  #", "        conditions = [Tag.id == len(kind)]  #")
+    )
+    [found] = [f for f in owner(judge(repo, "HEAD")) if f.message.startswith("GET /tags/by-kind")]
+    assert found.severity == "error"
+    assert not found.message.endswith("(unchanged since the base commit)")
