@@ -78,19 +78,34 @@ def _taint(function: FunctionNode, seeds: set[str]) -> set[str]:
     """Names derived from the user's id: `owned = Task.user_id == user_id` carries it on, and so
     does a list of conditions it is appended to (later spread into `.where(*conditions)`)."""
     tainted = set(seeds)
-    flows: list[tuple[set[str], ast.AST]] = []
+    bindings: list[tuple[set[str], ast.AST]] = []
+    filled: list[tuple[set[str], ast.AST]] = []
     for node in ast.walk(function):
         source = _sources(node)
         if source is not None:
-            flows.append((_targets(node), source))
+            bindings.append((_targets(node), source))
         elif (collected := _collected(node)) is not None:
-            flows.append(collected)
+            filled.append(collected)
+    flows = bindings + filled
     changed = True
     while changed:
         changed = False
         for targets, source in flows:
             if _names(source) & tainted and not targets <= tainted:
                 tainted |= targets
+                changed = True
+    # A name rebound to a value without the user's id (`owned = Task.title.contains(q)` after
+    # `owned = Task.user_id == user_id`) no longer scopes on that path: a name counts only if
+    # every binding carries the id. A collection counts if anything put into it does
+    # (`conditions = []`, then `conditions.append(Task.user_id == user_id)`).
+    collections = set().union(*(targets for targets, _ in filled))
+    changed = True
+    while changed:
+        changed = False
+        for targets, source in bindings:
+            dropped = (targets & tainted) - seeds - collections
+            if dropped and not _names(source) & tainted:
+                tainted -= dropped
                 changed = True
     return tainted
 

@@ -174,3 +174,33 @@ def test_an_exempt_route_is_a_warning(git_repo: Callable[..., Path]) -> None:
     result = judge(repo, None, owner_scope_exempt=("GET /notes/all", "/tags/*"))
     assert [f.severity for f in owner(result)] == ["warning", "warning", "warning"]  # /tags/* has two
     assert all("(exempt: owner-scope-exempt)" in f.message for f in owner(result))
+
+
+REBOUND_ROUTES = """
+
+@app.get("/tags/narrowed")
+def narrowed(q: int = 0, user: int = Depends(current_user), session=Depends(get_session)) -> list[int]:
+    owned = Tag.owner_id == user
+    if q:
+        owned = owned & (Tag.id == q)  # still the user's scope, narrowed
+    return list(session.scalars(select(Tag).where(owned)))
+
+
+@app.get("/tags/rebound")
+def rebound(q: int = 0, user: int = Depends(current_user), session=Depends(get_session)) -> list[int]:
+    owned = Tag.owner_id == user
+    if q:
+        owned = Tag.id == q  # replaces the user's scope on this path
+    return list(session.scalars(select(Tag).where(owned)))
+"""
+
+
+def test_a_condition_rebound_without_the_user_no_longer_scopes(git_repo: Callable[..., Path]) -> None:
+    repo = git_repo({k: textwrap.dedent(v) for k, v in FILES.items()})
+    with (repo / "backend/svc/main.py").open("a") as handle:
+        handle.write(REBOUND_ROUTES)
+    result = judge(repo, None)
+    found = scoped(result)
+    assert (found["/tags/narrowed"], found["/tags/rebound"]) == (True, False)
+    [rebound] = [f for f in owner(result) if f.message.startswith("GET /tags/rebound")]
+    assert rebound.severity == "error"
