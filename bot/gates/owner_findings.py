@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
 from bot import git
 from bot.gates import Finding, GateContext, Severity
 from bot.gates.app_model import RouteInfo
+from bot.gates.app_source import FUNCS
 from bot.gates.auth_rules import matches_public
 from bot.gates.diffs import shared_diff
 from bot.gates.owner_scope import OwnerScoping, Query
@@ -44,6 +47,19 @@ class OwnerFindings:
             self._report(route, query)
         return scoped
 
+    def _span(self, query: Query) -> set[int]:
+        """The lines of the function holding the query: the change that unscopes a query may sit on
+        another line of it (`owned = Task.title.contains(q)` above an unchanged `.where(owned)`)."""
+        module = self.scoping.index.module_for_file(query.file)
+        if module is None:
+            return {query.line}
+        enclosing = [
+            range(node.lineno, (node.end_lineno or node.lineno) + 1)
+            for node in ast.walk(module.tree)
+            if isinstance(node, FUNCS) and node.lineno <= query.line <= (node.end_lineno or node.lineno)
+        ]
+        return set(min(enclosing, key=lambda span: span.stop - span.start)) if enclosing else {query.line}
+
     def _report(self, route: RouteInfo, query: Query) -> None:
         if (query.file, query.line) in self._seen:
             return
@@ -53,7 +69,7 @@ class OwnerFindings:
         model = query.model
         message = UNSCOPED.format(label=label, text=query.text, model=model.name, owner=model.owner)
         exempt = any(matches_public(self.settings.owner_scope_exempt, m, route.path) for m in route.methods)
-        new = self.changed is None or query.line in self.changed.get(query.file, set())
+        new = self.changed is None or bool(self._span(query) & self.changed.get(query.file, set()))
         severity: Severity = "error" if new and not exempt else "warning"
         note = EXEMPT if exempt else "" if new else UNCHANGED
         self.findings.append(Finding(message + note, query.file, query.line, severity, "owner-scope"))

@@ -204,3 +204,17 @@ def test_a_condition_rebound_without_the_user_no_longer_scopes(git_repo: Callabl
     assert (found["/tags/narrowed"], found["/tags/rebound"]) == (True, False)
     [rebound] = [f for f in owner(result) if f.message.startswith("GET /tags/rebound")]
     assert rebound.severity == "error"
+
+
+def test_an_unchanged_query_unscoped_by_a_changed_line_of_its_function_fails(
+    git_repo: Callable[..., Path],
+) -> None:
+    narrowed_only = REBOUND_ROUTES.replace("owned = Tag.id == q  #", "owned = owned & (Tag.id == q)  #")
+    files = {k: textwrap.dedent(v) for k, v in FILES.items()}
+    repo = git_repo({**files, "backend/svc/main.py": files["backend/svc/main.py"] + narrowed_only})
+    assert not [f for f in owner(judge(repo, "HEAD")) if "/tags/rebound" in f.message]
+    (repo / "backend/svc/main.py").write_text(files["backend/svc/main.py"] + REBOUND_ROUTES)
+    [rebound] = [f for f in owner(judge(repo, "HEAD")) if f.message.startswith("GET /tags/rebound")]
+    # the query's own line is unchanged; the rebinding two lines above it is what unscoped it
+    assert rebound.severity == "error"
+    assert not rebound.message.endswith("(unchanged since the base commit)")
