@@ -53,12 +53,12 @@ class OwnerFindings:
         module = self.scoping.index.module_for_file(query.file)
         if module is None:
             return {query.line}
-        enclosing = [
+        enclosing: list[range] = [
             range(node.lineno, (node.end_lineno or node.lineno) + 1)
             for node in ast.walk(module.tree)
             if isinstance(node, FUNCS) and node.lineno <= query.line <= (node.end_lineno or node.lineno)
         ]
-        return set(min(enclosing, key=lambda span: span.stop - span.start)) if enclosing else {query.line}
+        return set(min(enclosing, key=len)) if enclosing else {query.line}
 
     def _report(self, route: RouteInfo, query: Query) -> None:
         if (query.file, query.line) in self._seen:
