@@ -58,7 +58,8 @@ class OwnerFindings:
             for node in ast.walk(module.tree)
             if isinstance(node, FUNCS) and node.lineno <= query.line <= (node.end_lineno or node.lineno)
         ]
-        return set(min(enclosing, key=len)) if enclosing else {query.line}
+        # the innermost function: of nested ones holding the line, it starts last
+        return set(max(enclosing, key=lambda span: span.start)) if enclosing else {query.line}
 
     def _report(self, route: RouteInfo, query: Query) -> None:
         if (query.file, query.line) in self._seen:
