@@ -58,8 +58,10 @@ class OwnerFindings:
             for node in ast.walk(module.tree)
             if isinstance(node, FUNCS) and node.lineno <= query.line <= (node.end_lineno or node.lineno)
         ]
-        # the innermost function: of nested ones holding the line, it starts last
-        return set(max(enclosing, key=lambda span: span.start)) if enclosing else {query.line}
+        if not enclosing:
+            return {query.line}
+        innermost: range = max(enclosing, key=lambda span: span.start)  # nested ones start later
+        return set(innermost)
 
     def _report(self, route: RouteInfo, query: Query) -> None:
         if (query.file, query.line) in self._seen:
