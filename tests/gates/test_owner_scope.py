@@ -222,3 +222,47 @@ def test_rebinding_the_owner_condition_away_is_a_change_to_the_query(git_repo: C
     [found] = [f for f in owner(judge(repo, "HEAD")) if f.message.startswith("GET /tags/by-kind")]
     assert found.severity == "error"
     assert not found.message.endswith("(unchanged since the base commit)")
+
+
+REBOUND_NAMES = """
+
+@app.get("/tags/narrowed")
+def narrowed(q: int = 0, user: int = Depends(current_user), session=Depends(get_session)) -> list[int]:
+    owned = Tag.owner_id == user
+    if q:
+        owned = owned & (Tag.id == q)  # still the user's scope, narrowed
+    return list(session.scalars(select(Tag).where(owned)))
+
+
+@app.get("/tags/rebound")
+def rebound(q: int = 0, user: int = Depends(current_user), session=Depends(get_session)) -> list[int]:
+    owned = Tag.owner_id == user
+    if q:
+        owned = Tag.id == q  # replaces the user's scope on this path
+    return list(session.scalars(select(Tag).where(owned)))
+"""
+
+
+def test_a_condition_rebound_without_the_user_no_longer_scopes(git_repo: Callable[..., Path]) -> None:
+    repo = git_repo({k: textwrap.dedent(v) for k, v in FILES.items()})
+    with (repo / "backend/svc/main.py").open("a") as handle:
+        handle.write(REBOUND_NAMES)
+    result = judge(repo, None)
+    found = scoped(result)
+    assert (found["/tags/narrowed"], found["/tags/rebound"]) == (True, False)
+    [rebound] = [f for f in owner(result) if f.message.startswith("GET /tags/rebound")]
+    assert rebound.severity == "error"
+
+
+def test_an_unchanged_query_unscoped_by_a_changed_line_of_its_function_fails(
+    git_repo: Callable[..., Path],
+) -> None:
+    narrowed_only = REBOUND_NAMES.replace("owned = Tag.id == q  #", "owned = owned & (Tag.id == q)  #")
+    files = {k: textwrap.dedent(v) for k, v in FILES.items()}
+    repo = git_repo({**files, "backend/svc/main.py": files["backend/svc/main.py"] + narrowed_only})
+    assert not [f for f in owner(judge(repo, "HEAD")) if "/tags/rebound" in f.message]
+    (repo / "backend/svc/main.py").write_text(files["backend/svc/main.py"] + REBOUND_NAMES)
+    [rebound] = [f for f in owner(judge(repo, "HEAD")) if f.message.startswith("GET /tags/rebound")]
+    # the query's own line is unchanged; the rebinding two lines above it is what unscoped it
+    assert rebound.severity == "error"
+    assert not rebound.message.endswith("(unchanged since the base commit)")
