@@ -58,9 +58,7 @@ def test_us1_3_counts_follow_completion_and_deletion(client: TestClient, alice: 
     assert _summary(client, alice) == {"total": 1, "done": 1, "open": 0}
 
 
-def test_us2_1_another_users_tasks_are_not_counted(
-    client: TestClient, alice: Headers, bob: Headers
-) -> None:
+def test_us2_1_another_users_tasks_are_not_counted(client: TestClient, alice: Headers, bob: Headers) -> None:
     """US2-1: A (1 open) and B (3 tasks, 2 completed): A's summary counts A's task only."""
     _create(client, alice, "alice open")
     _create(client, bob, "bob open")
@@ -70,9 +68,7 @@ def test_us2_1_another_users_tasks_are_not_counted(
     assert _summary(client, bob) == {"total": 3, "done": 2, "open": 1}
 
 
-def test_us2_2_no_counts_without_a_valid_token(
-    client: TestClient, alice: Headers, make_token: Any
-) -> None:
+def test_us2_2_no_counts_without_a_valid_token(client: TestClient, alice: Headers, make_token: Any) -> None:
     """US2-2: no token, an expired token or a wrongly signed token: 401 and no counts."""
     _create(client, alice, "private")
     for headers in (
