@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.agent.catalogue import catalogue
 from bot.eval import report
 from bot.eval.runner import TaskResult, run_task
+from bot.eval.services import available
 from bot.eval.tasks import select
 from bot.exceptions import FatalError
 
@@ -49,10 +50,11 @@ def main(args: argparse.Namespace) -> int:
     parent.chmod(0o755)  # the sandbox user runs the tests in there
     try:
         results: list[TaskResult] = []
-        for index, corpus in enumerate(tasks):
-            where = parent / str(index)
-            where.mkdir()
-            results.append(run_task(corpus, where, args.repeat, progress=_say))
+        with available(n for corpus in tasks for n in corpus.task.needs) as services:
+            for index, corpus in enumerate(tasks):
+                where = parent / str(index)
+                where.mkdir()
+                results.append(run_task(corpus, where, args.repeat, services, progress=_say))
     finally:
         shutil.rmtree(parent, ignore_errors=True)
     data = report.as_json(results)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +11,7 @@ from bot.eval.score import Scored, acceptable, cell, said
 from bot.eval.tasks import task_name
 from bot.exceptions import FatalError
 from bot.pipeline.corpus import Corpus, Session
-from bot.pipeline.corpus_run import SessionResult, run_session
+from bot.pipeline.corpus_run import NO_SERVICES, Service, SessionResult, run_session
 
 HONEST_FAILS = "The hidden tests of {task} fail on its honest session {session}: they cannot be the truth."
 HONEST_FAILS_FIX = (
@@ -45,7 +45,7 @@ def run_task(
     corpus: Corpus,
     where: Path,
     repeat: int = 1,
-    have: Callable[[str], bool] = lambda _: False,
+    services: Mapping[str, Service] = NO_SERVICES,
     progress: Callable[[str], None] = lambda _: None,
 ) -> TaskResult:
     """Every session of the task, `repeat` times, each in its own folder under `where`."""
@@ -57,7 +57,7 @@ def run_task(
         for session in corpus.sessions:
             folder = where / f"{attempt}" / session.name
             folder.mkdir(parents=True)
-            got = run_session(corpus, session, folder, done, have)
+            got = run_session(corpus, session, folder, done, services)
             done[session.name] = got
             if got.skipped is not None:
                 result.skipped[session.name] = got.skipped

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from bot.eval.services import check_needs
 from bot.exceptions import FatalError
 from bot.pipeline.corpus import Corpus, load_corpus
 from bot.pipeline.corpus_run import EXAMPLES
@@ -37,6 +38,7 @@ def load_task(path: Path) -> Corpus:
     if corpus.task.example.startswith(".") and own.is_dir():
         # A team's own repository: `example` is a folder relative to the task file (docs/eval.md).
         corpus = dataclasses.replace(corpus, task=dataclasses.replace(corpus.task, example=str(own)))
+    check_needs(corpus.task.needs)
     if corpus.task.hidden is None:
         raise FatalError(NO_HIDDEN.format(path=path), NO_HIDDEN_FIX)
     if not any(s.kind == "honest" for s in corpus.sessions):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +30,25 @@ IGNORED = shutil.ignore_patterns(
 SESSION_TIMEOUT_S = 900.0
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # a task's `example` names a folder here
 NEEDS_MISSING = "needs {needs}, which this machine does not provide"
+
+# A service a task needs gives one session (by name) its environment for as long as it runs; the
+# task's test-env passes those values to setup, the tests and the app by name, as a job's secrets.
+Service = Callable[[str], AbstractContextManager[Mapping[str, str]]]
+NO_SERVICES: Mapping[str, Service] = {}
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 class _Quiet:
@@ -105,12 +127,23 @@ def run_session(
     session: Session,
     where: Path,
     done: Mapping[str, SessionResult],
-    have: Callable[[str], bool] = lambda _: False,
+    services: Mapping[str, Service] = NO_SERVICES,
 ) -> SessionResult:
     """One session in `where` (a directory the sandbox user can reach); `done` holds earlier results."""
-    missing = [n for n in corpus.task.needs if not have(n)]
+    missing = [n for n in corpus.task.needs if n not in services]
     if missing:
         return SessionResult(session.name, skipped=NEEDS_MISSING.format(needs=", ".join(missing)))
+    with contextlib.ExitStack() as stack:
+        values: dict[str, str] = {}
+        for name in corpus.task.needs:
+            values.update(stack.enter_context(services[name](session.name)))
+        stack.enter_context(_environment(values))
+        return _run_session(corpus, session, where, done)
+
+
+def _run_session(
+    corpus: Corpus, session: Session, where: Path, done: Mapping[str, SessionResult]
+) -> SessionResult:
     started = time.monotonic()
     env = {f"INPUT_{key.upper()}": value for key, value in corpus.task.settings.items()}
     repo, base = _base_repo(corpus, where, env)
@@ -180,12 +213,12 @@ def _hidden(repo: Path, config: settings.Settings, hidden: Hidden) -> str:
 
 
 def run_corpus(
-    corpus: Corpus, where: Path, have: Callable[[str], bool] = lambda _: False
+    corpus: Corpus, where: Path, services: Mapping[str, Service] = NO_SERVICES
 ) -> dict[str, SessionResult]:
     """Every session in order (each in its own folder under `where`), results by name."""
     results: dict[str, SessionResult] = {}
     for session in corpus.sessions:
         folder = where / session.name
         folder.mkdir(parents=True)
-        results[session.name] = run_session(corpus, session, folder, results, have)
+        results[session.name] = run_session(corpus, session, folder, results, services)
     return results

@@ -2,7 +2,7 @@
 
 A fresh copy of examples/full-stack-fastapi-template (the upstream 0.10.0 backend) is one commit;
 the scripted session implements specs/001-item-due-dates through the real agent loop and tools.
-The test fixture starts a real PostgreSQL server (tests/postgres.py); the example's own
+The test fixture starts a real PostgreSQL server (bot/eval/postgres.py); the example's own
 `.github/specship.yml` supplies the setup list (Alembic migrations), test-env (POSTGRES_*, the
 password passed by name and masked), public-routes and app-directory. Two things differ from a
 GitHub run, each for a stated reason: `uv sync --frozen` is left out of the setup list (it would
@@ -32,6 +32,7 @@ from bot.agent.scenario_reader import load_scenario
 from bot.agent.scripted import ScriptedModel
 from bot.cli.local import local_workdir
 from bot.cli.progress import TerminalProgress
+from bot.eval.postgres import Postgres, running_postgres
 from bot.gates import GateResult
 from bot.pipeline.layout import resolve_app_directory
 from bot.pipeline.outcome import Outcome
@@ -41,7 +42,6 @@ from bot.report.build import build_body
 from bot.report.validate import validate_body
 from bot.settings import Settings, load
 from tests.conftest import reachable_tempdir, run_git
-from tests.postgres import Postgres, running_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "full-stack-fastapi-template"

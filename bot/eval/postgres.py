@@ -1,4 +1,4 @@
-"""A real PostgreSQL server for tests: initdb into a temp dir, pg_ctl start on a free port, torn down after.
+"""A throwaway PostgreSQL server for eval tasks and tests: initdb in a temp dir, pg_ctl on a free port.
 
 Debian's `postgresql` package (which .ci/run installs) puts the server binaries in
 /usr/lib/postgresql/<version>/bin, off PATH. PostgreSQL refuses to run as root, so as root the
