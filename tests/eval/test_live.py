@@ -15,12 +15,12 @@ import pytest
 from bot.__main__ import main
 from bot.agent.scenario_reader import load_scenario
 from tests.conftest import reachable_tempdir
-from tests.fakes.anthropic_api import AnthropicEmulator
+from tests.fakes.anthropic_api import API_KEY, AnthropicEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK = ROOT / "examples/taskboard/scenarios/verdicts/corpus.yaml"
 HONEST = ROOT / "examples/taskboard/scenarios/002-task-due-dates.yaml"
-KEY = "sk-ant-emulator-live-eval"
+KEY = API_KEY
 
 
 @pytest.mark.slow
