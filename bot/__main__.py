@@ -224,6 +224,7 @@ def main(argv: "Sequence[str] | None" = None) -> int:
 
     from bot import actions
     from bot.exceptions import FatalError
+
     handler = _Signals()
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:

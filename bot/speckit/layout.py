@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.git.read import list_files
-
 from bot.speckit.model import Problem, SpecError
 
 SPECS_DIR = "specs"
