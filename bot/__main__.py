@@ -62,14 +62,22 @@ def build_parser() -> "argparse.ArgumentParser":
     """The CLI; arguments live here so `--help` imports nothing heavy."""
     import argparse
 
+    class Formatter(argparse.HelpFormatter):
+        # argparse's own width lookup imports shutil (and with it bz2, lzma, zlib): as much again
+        # as the rest of `--help`. Same rule as shutil.get_terminal_size: $COLUMNS, the terminal, 80.
+        def __init__(self, prog: str) -> None:
+            super().__init__(prog, width=_terminal_columns() - 2)
+
     parser = argparse.ArgumentParser(
         prog="specship",
         description="Turn Spec Kit specifications into tested, secure pull requests.",
+        formatter_class=Formatter,
     )
-    parser.add_argument("--version", action="version", version=f"specship {version()}")
+    parser.add_argument("--version", action=_version_action(), nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     cmds = {
-        name: sub.add_parser(name, help=help_, description=help_) for name, (_, help_) in COMMANDS.items()
+        name: sub.add_parser(name, help=help_, description=help_, formatter_class=Formatter)
+        for name, (_, help_) in COMMANDS.items()
     }
 
     cmds["run"].add_argument("--dry-run", action="store_true", help="decide and print, write nothing")
@@ -117,6 +125,35 @@ def build_parser() -> "argparse.ArgumentParser":
     cmds["eval"].add_argument("--repeat", type=int, default=1, help="runs per session (default: 1)")
     cmds["eval"].add_argument("--out", default="eval-out", help="where eval.json/.md/.svg go")
     return parser
+
+
+def _terminal_columns() -> int:
+    """The terminal's width as shutil.get_terminal_size() finds it, without importing shutil."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+def _version_action() -> "type[argparse.Action]":
+    """`--version` that reads the version only when asked: importlib.metadata costs more than the
+    whole parser, and `--help` (or any command) never needs it."""
+    import argparse
+
+    class VersionAction(argparse.Action):
+        def __call__(self, parser: "argparse.ArgumentParser", *_: object) -> None:
+            sys.stdout.write(f"specship {version()}\n")
+            parser.exit()
+
+    return VersionAction
 
 
 def version() -> str:
@@ -178,13 +215,16 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     if argv is None:
         pathguard.secure()
     import os
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # Imported only once a command runs: `--help` and argument errors exit inside parse_args, and
+    # bot.actions (with the redactor) is most of what they would otherwise import.
     import signal
 
     from bot import actions
     from bot.exceptions import FatalError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     handler = _Signals()
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot import actions
 from bot.cli.common import existing_dir, load_settings, read_trigger
-from bot.speckit.api import catalog
+from bot.speckit.layout import catalog
 from bot.trigger.plan import plan, refine_push
 from bot.trigger.types import FeatureDispatched, IssueLabeled
 

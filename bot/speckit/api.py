@@ -7,7 +7,6 @@ from bot.speckit.delta import Delta, FeatureDelta, ItemChange, delta
 from bot.speckit.feature import (
     Feature,
     Project,
-    catalog,
     find_features,
     iter_features,
     load_feature,
@@ -21,6 +20,7 @@ from bot.speckit.layout import (
     SPECS_DIR,
     Catalog,
     FeatureRef,
+    catalog,
     feature_dirs,
     normalize_dir,
     owner,

@@ -15,6 +15,7 @@ from bot.speckit.layout import (
     SPECS_DIR,
     Catalog,
     FeatureRef,
+    catalog,
     feature_dirs,
     group_by_feature,
     naming_problems,
@@ -115,12 +116,6 @@ class Project:
     def feature(self, name: str) -> Feature | None:
         wanted = name.strip("/")
         return next((f for f in self.features if wanted in (f.name, f.relative, f.path)), None)
-
-
-def catalog(repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR) -> Catalog:
-    """The features at `rev` (None: the work tree): the one place a feature is looked up by name."""
-    base = normalize_dir(specs_dir)
-    return Catalog.of(git.list_files(repo, rev, base), base, rev[:12] if rev else "the work tree")
 
 
 def find_features(repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR) -> tuple[str, ...]:

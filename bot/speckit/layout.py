@@ -7,7 +7,9 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
+from bot.git.read import list_files
 from bot.speckit.model import Problem, SpecError
 
 SPECS_DIR = "specs"
@@ -193,3 +195,11 @@ class Catalog:
             f"There is no feature {shown!r} under {self.specs_dir}/ at {self.where}.",
             f"Name one of the features there: {listing}.{hint}",
         )
+
+
+def catalog(repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR) -> Catalog:
+    """The features at `rev` (None: the work tree): the one place a feature is looked up by name.
+
+    Here, not in speckit.feature, so that `plan` finds features without importing the parsers."""
+    base = normalize_dir(specs_dir)
+    return Catalog.of(list_files(repo, rev, base), base, rev[:12] if rev else "the work tree")

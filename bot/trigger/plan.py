@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot import actions
 from bot.exceptions import FatalError
 from bot.settings import Settings
-from bot.speckit import api as specs
 from bot.trigger.dispatch import REFUSED_BOT_REASON, is_bot
 from bot.trigger.types import (
     FEATURE_NAME_PATTERN,
@@ -22,6 +21,9 @@ from bot.trigger.types import (
     SpecsPushed,
     Trigger,
 )
+
+if TYPE_CHECKING:
+    from bot.speckit.delta import FeatureDelta
 
 MAX_DELTA_CHARS = 12_000
 # Verbs that also work on a plain issue (the one that asked); the others get help there.
@@ -152,8 +154,11 @@ def refine_push(
     }
     if not only:
         return planned, {}
+    # The Spec Kit parsers (markdown-it, unidiff) are loaded only here: most pushes never get this far.
+    from bot.speckit.delta import delta
+
     try:
-        found = specs.delta(workspace, trigger.before, trigger.after, only=only, specs_dir=trigger.specs_dir)
+        found = delta(workspace, trigger.before, trigger.after, only=only, specs_dir=trigger.specs_dir)
     except FatalError as exc:  # e.g. a shallow checkout: judge by the changed paths alone
         actions.runtime().annotate("warning", f"Could not compare the specs of the push: {exc.cause}")
         return planned, {}
@@ -172,7 +177,7 @@ def refine_push(
     return Plan(tuple(jobs), notes=notes), deltas
 
 
-def delta_text(change: specs.FeatureDelta) -> str:
+def delta_text(change: FeatureDelta) -> str:
     """What changed in a feature's spec, for the prompt: one line per change, then the diff."""
     lines = "\n".join(f"- {line}" for line in change.summary())
     patch = str(change.patch)

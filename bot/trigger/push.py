@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from bot.exceptions import FatalError
 from bot.git import Change
-from bot.speckit import api as specs
+from bot.speckit import layout as specs
 from bot.trigger.bots import Bots
 from bot.trigger.payload import checked, optional, required, safe, sha
 from bot.trigger.types import (
