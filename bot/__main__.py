@@ -121,7 +121,7 @@ def build_parser() -> "argparse.ArgumentParser":
     )
     cmds["schema"].add_argument("--format", choices=("json", "markdown"), default="json")
     cmds["eval"].add_argument("--tasks", nargs="+", help="corpus.yaml paths or task names (default: all)")
-    cmds["eval"].add_argument("--model", help="a live run with this model (not available yet)")
+    cmds["eval"].add_argument("--model", help="a live run: the real agent with this model (spends money)")
     cmds["eval"].add_argument("--repeat", type=int, default=1, help="runs per session (default: 1)")
     cmds["eval"].add_argument("--out", default="eval-out", help="where eval.json/.md/.svg go")
     return parser
