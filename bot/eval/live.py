@@ -12,7 +12,7 @@ from bot import settings as settings_module
 from bot.agent.catalogue import catalogue
 from bot.agent.factory import NO_MODEL, build_model
 from bot.agent.model import Model
-from bot.eval.runner import TaskResult, proves_of, score
+from bot.eval.runner import TaskResult, proves_of
 from bot.eval.tasks import task_name
 from bot.exceptions import FatalError
 from bot.pipeline.corpus import Corpus
@@ -68,12 +68,10 @@ def run_live(
         folder = where / label
         folder.mkdir(parents=True)
         got = play(task, label, folder, model_for, services=services, measured=True)
-        if got.skipped is not None:
-            result.skipped[label] = got.skipped
+        row = result.record(label, KIND, got, proves_of(corpus))
+        if row is None:
             progress(f"{name} {label}: skipped ({got.skipped})")
             continue
-        row = score(name, label, KIND, got, proves_of(corpus))
-        result.rows.append(row)
         cost = f"${row.cost_usd:.2f}" if row.cost_usd is not None else "no cost"
         progress(
             f"{name} {label} ({model}): specship {row.said}, hidden {row.hidden} -> "

@@ -30,6 +30,17 @@ class TaskResult:
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
+    def record(
+        self, session: str, kind: str, got: SessionResult, proves: Mapping[str, tuple[str, ...]]
+    ) -> Scored | None:
+        """Score one session's result into the rows; a skipped session is noted instead (None)."""
+        if got.skipped is not None:
+            self.skipped[session] = got.skipped
+            return None
+        row = score(self.name, session, kind, got, proves)
+        self.rows.append(row)
+        return row
+
 
 def score(
     task: str, name: str, kind: str, got: SessionResult, proves: Mapping[str, tuple[str, ...]] = NO_PROVES
@@ -69,12 +80,10 @@ def run_task(
             folder.mkdir(parents=True)
             got = run_session(corpus, session, folder, done, services)
             done[session.name] = got
-            if got.skipped is not None:
-                result.skipped[session.name] = got.skipped
+            row = result.record(session.name, session.kind, got, proves_of(corpus))
+            if row is None:
                 progress(f"{name} {session.name}: skipped ({got.skipped})")
                 continue
-            row = score(name, session.name, session.kind, got, proves_of(corpus))
-            result.rows.append(row)
             progress(
                 f"{name} {session.name} ({session.kind}): specship {row.said}, hidden {row.hidden} "
                 f"-> {row.cell.replace('_', ' ')} [{got.seconds:.1f}s]"
