@@ -88,6 +88,8 @@ class AuthProbe:
 
     startup_error: str | None
     routes: dict[tuple[str, str], RouteProbe]
+    expired_key: str = ""  # where the expired token's key came from; "" when the app's was not found
+    decodes_jwt: bool = True  # whether the app loaded a JWT library (so expiry means something)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,15 @@ NO_ROUTES = (
     "no route of {app} was found besides FastAPI's own documentation, so authentication was not checked"
 )
 NAME_ONLY = "{n} route(s) are authenticated by name only, unprobed: {routes}"
+EXPIRY_UNTESTED = (
+    "{n} route(s) refused an expired token, but the app's signing key was not found, so that token "
+    "was signed with another key and whether they check expiry was not verified"
+)
+FIX_EXPIRY = (
+    "keep the signing key where the probe finds it: a settings field or module constant named like "
+    "SECRET_KEY, JWT_SECRET or JWT_SECRET_KEY, or an environment variable of such a name (set with "
+    "`test-env` or listed in `.env.example`)"
+)
 FIX_APP = "set `app: module:attribute` (and `app-directory`) in .github/specship.yml to the app to judge"
 
 
@@ -132,6 +141,10 @@ def gate(ctx: GateContext, info: AppInfo | None = None, *, timeout: float = DEFA
                     by_name_only.append(f"{method} {route.path}")  # one gap says it for all of them
                 else:
                     unverified.append(decision.unverified)
+    probe = info.probe
+    refused = sum(1 for r in table if r.protected)
+    if refused and probe is not None and probe.decodes_jwt and not probe.expired_key:
+        unverified.append(Unverified(EXPIRY_UNTESTED.format(n=refused), FIX_EXPIRY, rule="expiry-untested"))
     if by_name_only:
         unverified.append(
             Unverified(
@@ -152,6 +165,7 @@ def gate(ctx: GateContext, info: AppInfo | None = None, *, timeout: float = DEFA
             "method": info.source,
             "error": info.error,
             "app": info.app,
+            "expired_token_key": info.probe.expired_key if info.probe else "",
         },
         unverified=tuple(unverified),
     )

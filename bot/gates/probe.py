@@ -25,6 +25,7 @@ from bot.gates.harness_files import installed
 
 PROBE_SCRIPT = Path(__file__).with_name("probe_script.py")
 PROBE_AUTH = Path(__file__).with_name("probe_auth.py")
+PROBE_KEYS = Path(__file__).with_name("probe_keys.py")
 # Obviously fake, and 72 characters: longer than any HMAC minimum (HS512 wants 64 bytes).
 PLACEHOLDER = "specship-probe-placeholder-".ljust(72, "0")
 OUTPUT_CAP = 32 * 1024 * 1024
@@ -167,15 +168,23 @@ def _auth_probe(doc: dict[str, Any]) -> AuthProbe | None:
         probe = RouteProbe(str(item.get("label")), str(item.get("path")), str(item.get("url")), parsed,
                            skipped if isinstance(skipped, str) else None)  # fmt: skip
         routes[(probe.method, probe.path)] = probe
-    return AuthProbe(startup if isinstance(startup, str) else None, routes)
+    key = raw.get("expired_key")
+    return AuthProbe(
+        startup if isinstance(startup, str) else None,
+        routes,
+        key if isinstance(key, str) else "",
+        raw.get("decodes_jwt") is not False,
+    )
 
 
 def run_probe(ctx: GateContext, location: AppLocation, timeout: float) -> tuple[dict[str, Any] | None, str]:
     """Import the app in the sandbox and probe its routes; the probe's document, or why there is none."""
     ctx.share.prepare_workspace(ctx.repo)
     nonce = secrets.token_hex(16)
-    with installed({PROBE_SCRIPT.name: PROBE_SCRIPT, PROBE_AUTH.name: PROBE_AUTH}) as harness:
-        config = json.dumps({"helper": str(harness / PROBE_AUTH.name), "key": PLACEHOLDER})
+    files = {f.name: f for f in (PROBE_SCRIPT, PROBE_AUTH, PROBE_KEYS)}
+    with installed(files) as harness:
+        helpers = {"helper": str(harness / PROBE_AUTH.name), "keys": str(harness / PROBE_KEYS.name)}
+        config = json.dumps({**helpers, "key": PLACEHOLDER})
         result = sandbox.run(
             [ctx.python, str(harness / PROBE_SCRIPT.name), nonce, location.spec, config],
             cwd=ctx.app_dir,

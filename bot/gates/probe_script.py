@@ -2,7 +2,8 @@
 
 # Standalone on purpose: it runs under the project's interpreter with only the stdlib and the app's
 # own dependencies, as `python <copy of this file> <nonce> <module:attr[()]> <config JSON>` with
-# cwd = app directory; the config names the auth probe's file (probe_auth.py), loaded by path.
+# cwd = app directory; the config names the auth probe's files (probe_auth.py, probe_keys.py),
+# loaded by path.
 from __future__ import annotations
 
 import functools
@@ -208,11 +209,11 @@ def _targets(routes: list[dict[str, Any]], helper: Any) -> list[dict[str, Any]]:
     return targets
 
 
-def _helper(path: object) -> Any:
-    """The auth probe (probe_auth.py), loaded by its path so no module of the app can stand in for it."""
+def _helper(path: object, name: str) -> Any:
+    """A file of the auth probe, loaded by its path so no module of the app can stand in for it."""
     if not isinstance(path, str) or not path:
         return None
-    spec = importlib.util.spec_from_file_location("specship_probe_auth", path)
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         return None
     module = importlib.util.module_from_spec(spec)
@@ -220,7 +221,7 @@ def _helper(path: object) -> Any:
     return module
 
 
-def probe(spec: str, root: str, helper: Any = None, key: str = "") -> dict[str, Any]:
+def probe(spec: str, root: str, helper: Any = None, key: str = "", keys: Any = None) -> dict[str, Any]:
     """Import the app, describe it and probe its routes; never raises (errors are part of the answer)."""
     doc: dict[str, Any] = {"app": spec, "error": None, "routes": [], "openapi": None, "openapi_error": None}
     try:
@@ -240,7 +241,11 @@ def probe(spec: str, root: str, helper: Any = None, key: str = "") -> dict[str, 
     except Exception as exc:  # the contracts gate reports it
         doc["openapi_error"] = _describe(exc, root)
     if helper is not None and not doc["error"]:
+        # The expired token is signed with the app's own key where it can be found (never printed).
+        key, where = keys.app_key(root, os.environ, key) if keys is not None else (key, "")
         doc["probe"] = helper.probe_routes(app, targets, key)
+        doc["probe"]["expired_key"] = where
+        doc["probe"]["decodes_jwt"] = keys.decodes_jwt() if keys is not None else True
         if doc["probe"].get("startup_error"):
             doc["probe"]["startup_error"] = _clean(str(doc["probe"]["startup_error"]), root)
     return doc
@@ -254,7 +259,8 @@ def main(argv: list[str]) -> int:
         config = {}
     config = config if isinstance(config, dict) else {}
     # Before the app directory joins sys.path: none of its modules can stand in for the probe's.
-    helper = _helper(config.get("helper"))
+    helper = _helper(config.get("helper"), "specship_probe_auth")
+    keys = _helper(config.get("keys"), "specship_probe_keys")
     # Markers carry the nonce so that what the app prints cannot pass for the result by accident.
     # Code bent on it could still read /proc/self/cmdline: the probe guards against mistakes, and
     # the gates judge the route table it reports, not the app's own claims.
@@ -263,7 +269,7 @@ def main(argv: list[str]) -> int:
     root = os.path.realpath(os.getcwd())
     if sys.path[:1] != [root]:
         sys.path.insert(0, root)
-    doc = probe(spec, root, helper, str(config.get("key") or ""))
+    doc = probe(spec, root, helper, str(config.get("key") or ""), keys)
     try:
         text = json.dumps(doc, default=repr)
     except ValueError as exc:  # a circular structure in the OpenAPI document

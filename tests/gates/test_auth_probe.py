@@ -285,3 +285,103 @@ def test_an_app_whose_startup_fails_is_not_verified(repos: list[Path]) -> None:
     rules = {u.rule: u for u in result.unverified}
     assert "no database" in rules["startup-failed"].what
     assert "not probed: the app's startup failed" in rules["not-probed"].what
+
+
+def test_the_expired_token_is_signed_with_the_key_the_app_reads(probed: GateResult) -> None:
+    # The fixture reads JWT_SECRET from the environment (its .env.example names it).
+    assert probed.details["expired_token_key"] == "$JWT_SECRET"
+    assert "expiry-untested" not in {u.rule for u in probed.unverified}
+
+
+def _generated_key_app(where: str) -> dict[str, str]:
+    """A template-like app: its key is generated at import, nothing in the environment names it."""
+    config = {
+        "settings": """
+            import secrets
+
+            class Settings:
+                SECRET_KEY = secrets.token_urlsafe(32)
+
+            settings = Settings()
+        """,
+        "hidden": """
+            import secrets
+
+            def _make():
+                key = secrets.token_urlsafe(32)
+                return lambda: key
+
+            current_key = _make()
+        """,
+    }[where]
+    name = "settings" if where == "settings" else "current_key"
+    key = "settings.SECRET_KEY" if where == "settings" else "current_key()"
+    main = f"""
+        import jwt
+        from fastapi import Depends, FastAPI, HTTPException
+        from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+        from svc.config import {name}
+
+        app = FastAPI()
+
+        def user(credentials: HTTPAuthorizationCredentials = Depends(HTTPBearer())) -> str:
+            try:
+                claims = jwt.decode(
+                    credentials.credentials, {key}, algorithms=["HS256"], options={{"verify_exp": False}}
+                )
+            except jwt.InvalidTokenError:
+                raise HTTPException(status_code=401, detail="Invalid token") from None
+            return claims["sub"]
+
+        @app.get("/me")
+        def me(name: str = Depends(user)) -> str:
+            return name
+    """
+    return {"backend/svc/__init__.py": "", "backend/svc/config.py": config, "backend/svc/main.py": main}
+
+
+def test_a_key_generated_at_import_is_found_so_an_unchecked_expiry_fails(repos: list[Path]) -> None:
+    # Signed with any other key, the expired token would be refused like the wrong-key one.
+    settings = Settings(app_directory="backend", app="svc.main:app")
+    result = gate(GateContext(make(repos, _generated_key_app("settings")), None, settings))
+    assert result.details["expired_token_key"] == "svc.config.settings.SECRET_KEY"
+    assert result.verdict == "fail"
+    message = error_for(result, "GET /me")
+    assert "reached its handler with an expired token" in message
+    assert "wrong key" not in message
+
+
+def test_a_key_the_probe_cannot_find_leaves_expiry_not_verified(repos: list[Path]) -> None:
+    settings = Settings(app_directory="backend", app="svc.main:app")
+    result = gate(GateContext(make(repos, _generated_key_app("hidden")), None, settings))
+    assert result.details["expired_token_key"] == ""
+    assert row(result, "GET", "/me")["protected"] is True  # every token it got was refused
+    assert result.verdict == "not verified"
+    gap = next(u for u in result.unverified if u.rule == "expiry-untested")
+    assert "1 route(s) refused an expired token, but the app's signing key was not found" in gap.what
+    assert "SECRET_KEY" in gap.fix
+
+
+def test_an_app_without_jwts_is_not_asked_about_expiry(repos: list[Path]) -> None:
+    files = {
+        "backend/main.py": """
+            import hmac
+            from fastapi import Depends, FastAPI, Header, HTTPException
+
+            app = FastAPI()
+
+            def api_key(x_api_key: str = Header("")) -> str:
+                if not hmac.compare_digest(x_api_key, "s" * 40):
+                    raise HTTPException(status_code=401, detail="Invalid API key")
+                return x_api_key
+
+            @app.get("/data")
+            def data(key: str = Depends(api_key)) -> str:
+                return "data"
+        """
+    }
+    settings = Settings(app_directory="backend", app="main:app", auth_dependencies=("api_key",))
+    result = gate(GateContext(make(repos, files), None, settings))
+    assert row(result, "GET", "/data")["probe"] == "rejected: 401 (all 4)"
+    assert result.verdict == "pass", result.unverified

@@ -190,6 +190,8 @@ def test_its_23_routes_classify_as_6_public_and_17_protected(template_run: Templ
     assert by.count("get_current_active_superuser") == 6, by
     assert {r["path"] for r in rows if r["path"] in DOCS and r["public"]} == DOCS
     assert not auth.errors
+    # The template generates its key at import: the expired probe token is signed with that one.
+    assert auth.details["expired_token_key"] == "app.core.config.settings.SECRET_KEY"
 
 
 @pytest.mark.slow
