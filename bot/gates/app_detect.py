@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.gates.app_model import AppLocation
-from bot.gates.app_source import APP_CANDIDATES, FUNCS, constructs_app, python_files
+from bot.gates.app_source import APP_CANDIDATES, FUNCS, constructs_app, python_files, source_bytes
 from bot.gates.static_index import Router
 from bot.gates.static_routes import SourceIndex
 
@@ -44,12 +44,45 @@ def _factory(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return constructs_app(node) or (returns and FACTORY_NAME.fullmatch(node.name) is not None)
 
 
+def _words(words: set[str]) -> re.Pattern[bytes]:
+    alternatives = b"|".join(re.escape(w.encode()) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rb"(?<!\w)(?:" + alternatives + rb")(?!\w)")
+
+
+def _reachable(index: SourceIndex, paths: list[Path]) -> list[Path]:
+    """The modules that can hold the app, found by reading, not parsing: those that name FastAPI,
+    then, until none is added, those that name a module already in or a name one of them defines.
+
+    An app is built by a FastAPI() call somewhere in the app's source, and a module that makes one
+    from another module's function imports it by name; on a large repository, the modules that
+    cannot be the app are never parsed.
+    """
+    texts = {path: source_bytes(path, index.root) for path in paths}
+    chosen = {path for path, text in texts.items() if b"FastAPI" in text}
+    fresh = set(chosen)
+    while fresh:
+        words: set[str] = set()
+        for path in fresh:
+            name = index.name_of(path)
+            words.add(name.rpartition(".")[2])
+            module = index.module(name)
+            if module is not None:
+                words |= {n for n, (kind, _) in module.bindings.items() if kind != "import"}
+        words.discard("")
+        pattern = _words(words) if words else None
+        fresh = set() if pattern is None else {
+            path for path, text in texts.items() if path not in chosen and pattern.search(text)
+        }  # fmt: skip
+        chosen |= fresh
+    return [path for path in paths if path in chosen]
+
+
 def _candidates(index: SourceIndex, app_dir: Path) -> list[AppLocation]:
     """Module-level `x = FastAPI(...)`/`x = make_app()` (any module's factory) and app factories."""
     paths = [app_dir / c for c in APP_CANDIDATES if (app_dir / c).is_file()]
     paths += [p for p in python_files(app_dir) if p not in paths]
     found: list[AppLocation] = []
-    for path in paths:
+    for path in _reachable(index, paths):
         name = index.name_of(path)
         module = index.module(name)
         if module is None:

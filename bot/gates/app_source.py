@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import os
+import stat
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
@@ -67,16 +68,24 @@ def _find_app(tree: ast.Module) -> tuple[str, bool] | None:
 # Inside shared_parses(): every module parsed once, whichever reader (app detection, the static
 # route table, owner scoping) asks. The trees are only read, never changed, so sharing them is safe.
 _PARSED: ContextVar[dict[str, ast.Module | None] | None] = ContextVar("specship_parsed", default=None)
+_READ: ContextVar[dict[str, bytes] | None] = ContextVar("specship_read", default=None)
 
 
 @contextlib.contextmanager
 def shared_parses() -> Iterator[None]:
-    """Parse each file once while inside (one gate run: the sandbox cannot write the work tree)."""
-    token = _PARSED.set({})
+    """Parse (and read) each file once while inside (one gate run: the sandbox cannot write the
+    work tree)."""
+    token, read = _PARSED.set({}), _READ.set({})
     try:
         yield
     finally:
         _PARSED.reset(token)
+        _READ.reset(read)
+
+
+def parsed_files() -> list[str]:
+    """The files parsed so far inside shared_parses() (what a large repository costs)."""
+    return list(_PARSED.get() or ())
 
 
 def parse_module(path: Path, root: Path) -> ast.Module | None:
@@ -103,6 +112,34 @@ def _parse(real: Path) -> ast.Module | None:
         return ast.parse(real.read_bytes(), filename=str(real))
     except (OSError, SyntaxError, ValueError):
         return None
+
+
+def source_bytes(path: Path, root: Path) -> bytes:
+    """A module's bytes, under the same rules as parse_module; b"" for one it would not parse.
+
+    `root` is resolved already (SourceIndex.root): this runs for every module of a large app."""
+    read = _READ.get()
+    key = f"{root}\0{path}"
+    if read is not None and key in read:
+        return read[key]
+    data = _read_source(path, root)
+    if read is not None:
+        read[key] = data
+    return data
+
+
+def _read_source(path: Path, root: Path) -> bytes:
+    real = os.path.realpath(path)
+    if not real.startswith(str(root) + os.sep):
+        return b""
+    try:
+        info = os.stat(real)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return b""
+        with open(real, "rb") as handle:
+            return handle.read()
+    except (OSError, ValueError):
+        return b""
 
 
 def python_files(root: Path) -> Iterator[Path]:

@@ -13,6 +13,8 @@ OWNER_FIELDS = ("user_id", "owner_id", "owner")
 
 
 _USER_FOREIGN_KEY = re.compile(r"(?i)^\w*users?\.\w+$")
+# What a module's text must hold for _table_class to find a table in it; the rest are not parsed.
+TABLE_TEXT = re.compile(rb"\btable\s*=\s*\(*\s*True\b|__tablename__")
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def owned_models(index: SourceIndex) -> dict[tuple[str, str], OwnedModel]:
     """Table classes (SQLModel `table=True`, SQLAlchemy `__tablename__`) with an owner field: user_id,
     owner_id, owner, or a foreign key to a user/users table."""
     found = {}
-    for module in index.modules():
+    for module in index.modules(TABLE_TEXT):
         for node in module.tree.body:
             if isinstance(node, ast.ClassDef) and _table_class(node):
                 owner = _owner_field(index, module, node)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from bot import sandbox
-from bot.gates.app_source import FUNCS, module_name, parse_module, python_files
+from bot.gates.app_source import FUNCS, module_name, parse_module, python_files, source_bytes
 
 MAX_DEPTH = 40
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
@@ -197,9 +198,12 @@ class SourceNames:
         base = self.repo if path.is_relative_to(self.repo) else self.root
         return path.relative_to(base).as_posix()
 
-    def modules(self) -> Iterator[Module]:
-        """Every module of the app (tests, migrations and virtualenvs left out)."""
+    def modules(self, mentioning: re.Pattern[bytes] | None = None) -> Iterator[Module]:
+        """Every module of the app (tests, migrations and virtualenvs left out); with `mentioning`,
+        only those whose source matches it: the others are read, never parsed."""
         for path in python_files(self.root):
+            if mentioning is not None and not mentioning.search(source_bytes(path, self.root)):
+                continue
             found = self.module(self.name_of(path))
             if found is not None and found.path is not None:
                 yield found

@@ -13,7 +13,7 @@ import pytest
 from bot.gates import GateContext, GateResult
 from bot.gates.app_detect import detect_app
 from bot.gates.app_model import AppInfo
-from bot.gates.app_source import locate_app
+from bot.gates.app_source import locate_app, parsed_files, shared_parses
 from bot.gates.auth_rules import is_public
 from bot.gates.fastapi_auth import gate
 from bot.gates.probe import load_app_info
@@ -267,6 +267,49 @@ def test_detection_prefers_the_app_serving_most_routes_through_an_imported_facto
         "app.health:health_app": 1,
         "app.factory:init_app()": 0,
     }
+
+
+def test_detection_follows_a_chain_of_modules_that_never_name_fastapi(dirs: list[Path]) -> None:
+    # server.py -> wiring.build() -> core.assemble() -> FastAPI(): only core names FastAPI, and
+    # neither server nor wiring has a factory-shaped name. The unrelated modules are read only.
+    files = {
+        "backend/svc/__init__.py": "",
+        "backend/svc/core.py": """
+            from fastapi import FastAPI
+
+            def assemble(title):
+                made = FastAPI(title=title)
+
+                @made.get("/one")
+                def one() -> str:
+                    return "one"
+
+                return made
+        """,
+        "backend/svc/wiring.py": """
+            from svc import core
+
+            def build():
+                return core.assemble("svc")
+        """,
+        "backend/svc/server.py": """
+            from svc.wiring import build
+
+            server = build()
+        """,
+        **{
+            f"backend/svc/util_{i}.py": f"VALUE_{i} = {i}\n\ndef helper_{i}():\n    return {i}\n"
+            for i in range(5)
+        },
+    }
+    root = repo(dirs, files)
+    with shared_parses():
+        found = detect_app(root / "backend", root, "backend")
+        parsed = {Path(p).name for p in parsed_files()}
+    assert found.location is not None, found
+    assert found.location.spec == "svc.server:server"
+    assert "util_0.py" not in parsed
+    assert "server.py" in parsed
 
 
 def test_detection_refuses_to_guess_between_two(dirs: list[Path]) -> None:
