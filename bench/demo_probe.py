@@ -148,6 +148,8 @@ def main(out_path: Path) -> int:  # noqa: PLR0915 - one scripted measurement
 
         bot.agent.client.with_cache_breakpoints = old_breakpoints  # type: ignore[assignment]
 
+    for name in dir(git):  # the git face loads its modules on first use: load them all now
+        getattr(git, name)
     assert bot.gates.run
     assert bot.pipeline.session
     everywhere(sandbox.run, timed("subprocess", sandbox.run, lambda argv, *a: classify(argv)))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import secrets as _secrets
 import sys
-import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,7 +121,7 @@ class Runtime:
         if "\n" not in value and "\r" not in value:
             return f"{name}={value}\n"
         while True:
-            delimiter = f"ghadelimiter_{_secrets.token_hex(16)}"
+            delimiter = f"ghadelimiter_{_token()}"
             if delimiter not in value:
                 return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
@@ -156,9 +154,9 @@ class Runtime:
             stream.write(text if text.endswith("\n") else text + "\n")
             stream.flush()
             return
-        token = _secrets.token_hex(16)
+        token = _token()
         while token in text:
-            token = _secrets.token_hex(16)
+            token = _token()
         self._command(f"::stop-commands::{token}")
         self.out.write(text if text.endswith("\n") else text + "\n")
         self._command(f"::{token}::")
@@ -187,6 +185,8 @@ class Runtime:
         else:
             self.err.write(f"specship: bug: {line}\n")
         if show_traceback:
+            import traceback  # only for a bug: its import (linecache, tokenize) is most of ours
+
             self.err.write(self.redact("".join(traceback.format_exception(exc))))
         self.err.flush()
         self.summary(SUMMARY_BUG.format(kind=kind, message=message, hint=hint))
@@ -215,3 +215,9 @@ def fail(cause: str, fix: str, *, file: str | None = None, line: int | None = No
 
 def bug(exc: BaseException, hint: str, *, show_traceback: bool = False) -> None:
     runtime().bug(exc, hint, show_traceback=show_traceback)
+
+
+def _token() -> str:
+    """32 random hex digits: what secrets.token_hex(16) returns (it reads os.urandom too), without
+    importing `secrets`, whose `random` and `hashlib` imports every command would pay for."""
+    return os.urandom(16).hex()

@@ -44,13 +44,13 @@ from bot.speckit.model import (
     Requirement,
     Scenario,
     Spec,
-    SpecError,
     Standards,
     Story,
     Task,
     Tasks,
 )
 from bot.speckit.plan import parse_plan
+from bot.speckit.problem import SpecError
 from bot.speckit.project import parse_checklist, parse_constitution
 from bot.speckit.readiness import Readiness, placeholders, readiness
 from bot.speckit.secrets import Found as FoundSecret

@@ -16,7 +16,8 @@ from bot.speckit.contracts import ContractChange, diff_contracts
 from bot.speckit.feature import SPECS_DIR, Feature, read_feature
 from bot.speckit.layout import feature_dirs, normalize_dir, owner_of, project_root
 from bot.speckit.markdown import decode
-from bot.speckit.model import Problem, SpecError, Task
+from bot.speckit.model import Problem, Task
+from bot.speckit.problem import SpecError
 from bot.speckit.project import CONSTITUTION_PATH
 from bot.speckit.ticks import untick_all
 

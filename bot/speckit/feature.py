@@ -30,11 +30,11 @@ from bot.speckit.model import (
     Plan,
     Problem,
     Spec,
-    SpecError,
     Standards,
     Tasks,
 )
 from bot.speckit.plan import parse_plan
+from bot.speckit.problem import SpecError
 from bot.speckit.project import parse_checklist
 from bot.speckit.sources import read_bytes, read_constitution, read_standards
 from bot.speckit.spec import parse_spec

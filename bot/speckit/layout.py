@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.git.read import list_files
-from bot.speckit.model import Problem, SpecError
+from bot.speckit.problem import Problem, SpecError
 
 SPECS_DIR = "specs"
 # Spec Kit's own folder names: a sequential (001) or timestamp (20260102-093000) prefix.

@@ -4,26 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.exceptions import FatalError
-
-
-class SpecError(FatalError):
-    """A feature or revision cannot be read at all (malformed text is a Problem, never this)."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong in a Spec Kit file, rendered as `file:line: what — fix`."""
-
-    file: str
-    line: int | None
-    what: str
-    fix: str
-    code: str = "problem"
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.what} — {self.fix}"
+# Problem lives on its own so that `plan`, which only needs the layout rules, skips the dataclasses here.
+from bot.speckit.problem import Problem as Problem  # noqa: PLC0414 - re-exported for the readers
 
 
 @dataclass(frozen=True)
