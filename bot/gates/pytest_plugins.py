@@ -39,14 +39,20 @@ def plugin_args(python: str, roots: Iterable[Path]) -> tuple[list[str], dict[str
     if not is_ours(python):
         return [], {}
     declared = closure(frozenset(declared_requirements(tuple(roots))))
-    names = sorted(
-        {
-            ep.name
-            for ep in metadata.entry_points(group="pytest11")
-            if ep.dist is not None and canonicalize_name(ep.dist.name) in declared
-        }
-    )
+    names = sorted({name for name, dist in _our_plugins() if dist in declared})
     return [arg for name in names for arg in ("-p", name)], dict(AUTOLOAD_OFF)
+
+
+@cache
+def _our_plugins() -> tuple[tuple[str, str], ...]:
+    """(plugin name, canonical distribution) of every pytest11 entry point of this interpreter:
+    read once per process (a scan of every installed distribution; the sandbox user cannot
+    install into Specship's environment)."""
+    return tuple(
+        (ep.name, canonicalize_name(ep.dist.name))
+        for ep in metadata.entry_points(group="pytest11")
+        if ep.dist is not None
+    )
 
 
 def declared_requirements(roots: tuple[Path, ...]) -> Iterator[str]:

@@ -94,6 +94,27 @@ def test_files_the_agent_writes_are_visible_and_recorded(repo: Path) -> None:
     assert Workspace(repo).view.written == {"backend/new.py", "backend/app.py"}
 
 
+@pytest.mark.parametrize("linked", [False, True], ids=["checkout", "linked-worktree"])
+def test_what_git_tracks_is_read_again_whenever_the_index_changes(repo: Path, linked: bool) -> None:
+    """The tracked set is kept between calls, but never past a change of the index: a file git
+    starts tracking becomes visible, one it stops tracking stops being visible (in a linked
+    worktree the index is that worktree's own)."""
+    root = repo
+    if linked:
+        root = repo.parent / "linked"
+        run_git(repo, "worktree", "add", "-q", "-b", "side", str(root))
+    view = Workspace(root).view
+    (root / "notes.txt").write_text("untracked for now\n")
+    assert not view.visible("notes.txt")
+    assert not view.visible("notes.txt")  # the same index: the same answer
+    run_git(root, "add", "notes.txt")
+    assert view.visible("notes.txt")
+    run_git(root, "rm", "-q", "--cached", "backend/app.py")
+    assert not view.visible("backend/app.py")
+    if linked:  # the main checkout's index is another one, unchanged
+        assert not Workspace(repo).view.visible("notes.txt")
+
+
 def test_writes_to_ignored_paths_and_installed_environments_are_refused(repo: Path) -> None:
     workspace = Workspace(repo)
     with pytest.raises(PathRefused, match="git ignores this path"):
