@@ -330,3 +330,9 @@ def test_the_project_environment_reaches_the_tests_beside_the_channel(reachable_
     result = pytest_gate.gate(root, "python -m pytest -q", ".", timeout=120, env=env)
     assert result.verdict == "pass", (result.findings, result.unverified)
     assert set(result.details["outcomes"]) == {"tests/test_x.py::test_ok", "tests/test_shop.py::test_shop"}
+
+
+def test_the_channel_and_the_plugin_name_the_same_descriptor_variable() -> None:
+    from bot.gates import pytest_channel, pytest_plugin
+
+    assert pytest_channel.FD_VARIABLE == pytest_plugin.FD_VARIABLE
