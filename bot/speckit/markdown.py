@@ -39,11 +39,14 @@ def decode(data: bytes | str) -> str:
 def clean_heading(text: str) -> str:
     """Heading text without annotations, emphasis, emoji and ⚠️, whitespace collapsed (rule 9)."""
     text = _ANNOTATION.sub(" ", text).replace("*", "")
-    text = "".join(
-        ch
-        for ch in text
-        if unicodedata.category(ch) not in _SYMBOL_CATEGORIES and not 0xFE00 <= ord(ch) <= 0xFE0F
-    )
+    if text.isascii():  # most headings: the only ASCII symbols of those categories are ^ and `
+        text = text.replace("^", "").replace("`", "")
+    else:
+        text = "".join(
+            ch
+            for ch in text
+            if unicodedata.category(ch) not in _SYMBOL_CATEGORIES and not 0xFE00 <= ord(ch) <= 0xFE0F
+        )
     return " ".join(text.split())
 
 

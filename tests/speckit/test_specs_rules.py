@@ -271,6 +271,21 @@ def test_rule_09_heading_annotations_and_emoji_do_not_stop_matching() -> None:
     assert plan.context == {"Language/Version": "Python 3.12"}
 
 
+def test_rule_09_an_ascii_heading_loses_exactly_the_symbols_a_unicode_one_would() -> None:
+    """ASCII headings skip the per-character category lookup; they must come out the same."""
+    import unicodedata
+
+    from bot.speckit.markdown import clean_heading
+
+    for code in range(128):
+        char = chr(code)
+        symbol = unicodedata.category(char) in {"So", "Sk", "Cs", "Co", "Cf"}
+        expected = "" if symbol or char == "*" else char  # `*` is emphasis, dropped first
+        # the non-ASCII twin takes the general path: both must drop the same characters
+        assert clean_heading(f"a{char}b") == " ".join(f"a{expected}b".split()), repr(char)
+        assert clean_heading(f"a{char}b é") == " ".join(f"a{expected}b é".split()), repr(char)
+
+
 def test_rule_10_spec_metadata_stories_scenarios_requirements_entities_clarifications() -> None:
     spec = parse_spec(
         "# Feature Specification: Tags\n"
