@@ -63,11 +63,19 @@ class _Builder(Sections):
         self.gates = {gate.name: gate for gate in inp.gates}
         statuses: list[StatusUse] = []
         self.envs: list[EnvRead] = []
-        for patch in self.patches.values():
-            if patch.path.endswith(".py") and patch.added and patch.status != "D":
-                found = scan_python(patch, self._read(inp.head_sha or None, patch.path))
-                statuses += found[0]
-                self.envs += found[1]
+        scanned = [
+            patch
+            for patch in self.patches.values()
+            if patch.path.endswith(".py") and patch.added and patch.status != "D"
+        ]
+        self._blobs: dict[tuple[str | None, str], bytes | None] = {}
+        if inp.repo is not None and inp.head_sha and scanned:  # one `cat-file --batch` for them all
+            fetched = git.show_files(inp.repo, inp.head_sha, [patch.path for patch in scanned])
+            self._blobs.update(((inp.head_sha, path), data) for path, data in fetched.items())
+        for patch in scanned:
+            found = scan_python(patch, self._read(inp.head_sha or None, patch.path))
+            statuses += found[0]
+            self.envs += found[1]
         self.statuses = strongest(statuses)
         can_cite = inp.repo is not None and bool(inp.base_sha)
         self.citer = Citer(
@@ -87,7 +95,9 @@ class _Builder(Sections):
     def _read(self, rev: str | None, path: str) -> str | None:
         if self.inp.repo is None:
             return None
-        data = git.show_file(self.inp.repo, rev, path)
+        if (rev, path) not in self._blobs:
+            self._blobs[(rev, path)] = git.show_file(self.inp.repo, rev, path)
+        data = self._blobs[(rev, path)]
         try:
             return None if data is None else data.decode("utf-8")
         except UnicodeDecodeError:
