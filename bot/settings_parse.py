@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
-import shlex
 from typing import Any
 
 import yaml
@@ -34,6 +32,8 @@ COMMANDS_FIX = (
 
 
 def closest(name: str, allowed: list[str]) -> str:
+    import difflib  # only for a mistyped key: every command's startup imports this module
+
     match = difflib.get_close_matches(name, allowed, n=1, cutoff=0.5)
     return f" Did you mean '{match[0]}'?" if match else ""
 
@@ -111,6 +111,8 @@ def check_commands(key: Key, value: Any, where: str) -> tuple[tuple[str, ...], .
                 raise wrong(f"{label} must be a non-empty list of strings, not {item!r}")
             argv = list(item)
         elif isinstance(item, str):
+            import shlex  # only when setup-command is set (startup, as above)
+
             try:
                 argv = shlex.split(item)
             except ValueError as exc:

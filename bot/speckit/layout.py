@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 import re
 from collections.abc import Callable, Iterable
@@ -189,6 +188,8 @@ class Catalog:
         listing = ", ".join(names[:MAX_LISTED]) + (
             f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
         )
+        import difflib  # only for a name nobody knows: `plan` imports this module at startup
+
         guess = difflib.get_close_matches(shown, [*names, *(f.name for f in self.features)], n=1)
         hint = f" Did you mean {guess[0]!r}?" if guess else ""
         return SpecError(
