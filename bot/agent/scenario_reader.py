@@ -31,6 +31,7 @@ from bot.agent.scenario import (
     Usage,
 )
 from bot.exceptions import FatalError
+from bot.yaml_loader import SAFE_LOADER
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -48,7 +49,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """Validate scenario YAML text; `source` names it in error messages."""
-    loader = yaml.SafeLoader(text)
+    loader = SAFE_LOADER(text)
     try:
         root = loader.get_single_node()
         doc = ScenarioDoc(source, loader)
@@ -79,7 +80,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
 class ScenarioDoc:
     """Turns yaml nodes into scenario values, failing with file:line and the YAML path."""
 
-    def __init__(self, source: str, loader: yaml.SafeLoader) -> None:
+    def __init__(self, source: str, loader: Any) -> None:
         self.source = source
         self.loader = loader
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from bot.yaml_loader import SAFE_LOADER
+
 METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
 MAX_NODES = 200_000
 MAX_DEPTH = 16
@@ -39,7 +41,7 @@ class Contract:
 def load_contract(path: str, text: str) -> Contract:
     """Parse YAML or JSON keeping line numbers (via yaml.compose); ValueError with a line on failure."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         if path.endswith(".json"):
@@ -52,7 +54,7 @@ def load_contract(path: str, text: str) -> Contract:
         where = f"line {mark.line + 1}: " if mark is not None else ""
         raise ValueError(f"{where}{getattr(exc, 'problem', None) or 'invalid YAML'}") from None
     lines: dict[Pointer, int] = {}
-    loader = yaml.SafeLoader("")
+    loader = SAFE_LOADER("")
     count = 0
 
     def build(n: yaml.Node, ptr: Pointer, depth: int) -> Any:

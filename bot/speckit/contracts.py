@@ -12,6 +12,7 @@ import yaml
 
 from bot.speckit.markdown import decode
 from bot.speckit.model import Problem
+from bot.yaml_loader import SAFE_LOADER
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _TOP_KEY = re.compile(r"""^["']?(openapi|swagger)["']?\s*:""", re.M)
@@ -109,13 +110,9 @@ def parse_contract(data: bytes | str, path: str) -> Contract | None:
 _FIX = "fix the YAML/JSON syntax (validate it with openapi-spec-validator)"
 
 
-# libyaml's loader is ~10x faster than the pure-Python one on large contracts, when it is built in.
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _load_yaml(text: str) -> tuple[Any, Any]:
     """The document and its node tree (for line numbers) from one parse."""
-    loader = _LOADER(text)
+    loader = SAFE_LOADER(text)
     try:
         node = loader.get_single_node()
         return (loader.construct_document(node) if node is not None else None), node
