@@ -39,11 +39,23 @@ _SKIPPED_DETECTORS = ("IPPublicDetector",)
 _PRAGMA_SAME_LINE = re.compile(r"pragma:\s*allowlist[ -]secret", re.I)
 _PRAGMA_NEXT_LINE = re.compile(r"pragma:\s*allowlist[ -]nextline[ -]secret", re.I)
 _UNSCANNED_PREFIXES = ("specs/", ".specify/")
+# A file section whose header (before its first hunk) names a skipped folder as its new side.
+_UNSCANNED_SECTION = re.compile(
+    r"\A[^\n]*\n(?:(?!@@)[^\n]*\n)*?\+\+\+ b/(?:" + "|".join(re.escape(p) for p in _UNSCANNED_PREFIXES) + ")"
+)
 # Alembic names revisions with 12 hex digits, and a migration must write its own and its parent's:
 # exactly that line, in a migrations `versions/` folder, is not a secret (48 bits name no credential).
 _ALEMBIC_REVISION = re.compile(
     r"""\s*(down_revision|revision)\s*(:[^=]*)?=\s*\(?\s*(['"][0-9a-f]{12}['"]\s*,?\s*)+\)?\s*(#.*)?"""
 )
+
+
+def scanned_part(diff_text: str) -> str:
+    """The diff without the sections of files the secret scan skips anyway (the Spec Kit folders:
+    speckit.secrets reports those): detect-secrets costs per line, and specs are much of a feature's
+    diff. A section whose new path cannot be read plainly (a quoted name) is kept."""
+    sections = re.split(r"(?m)^(?=diff --git )", diff_text)
+    return "".join(part for part in sections if not _UNSCANNED_SECTION.search(part))
 
 
 def scan_secrets(diff_text: str, repo: Path) -> list[Finding]:
@@ -59,7 +71,7 @@ def scan_secrets(diff_text: str, repo: Path) -> list[Finding]:
             "detect_secrets.filters.common.is_invalid_file",
             "detect_secrets.filters.allowlist.is_line_allowlisted",
         )
-        for secret in scan_diff(diff_text):
+        for secret in scan_diff(scanned_part(diff_text)):
             hits.append((str(secret.filename), int(secret.line_number or 0), str(secret.type)))
     findings = []
     seen: set[tuple[str, int, str]] = set()

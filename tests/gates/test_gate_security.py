@@ -463,3 +463,30 @@ def test_values_are_followed_into_other_modules_and_settings_classes(
         "jwt.decode() with verify_signature False accepts forged tokens (through `VERIFY_SIGNATURE`)",
     ]
     assert {f.file for f in by_rule(run(repo), "jwt-verify")} == {"app/auth.py"}
+
+
+def test_spec_folders_are_left_out_of_the_secret_scan_before_it_runs(
+    small: Callable[[dict[str, str]], Path],
+) -> None:
+    repo = small({"src/settings.py": "import os\n", "specs/001-x/spec.md": "# Spec\n"})
+    append(repo, "src/settings.py", f'GH = "{GITHUB_TOKEN}"\n')
+    append(repo, "specs/001-x/spec.md", f"Example token: {GITHUB_TOKEN}\n")
+    append(repo, ".specify/memory/notes.md", f"{GITHUB_TOKEN}\n")
+    run_git(repo, "mv", "specs/001-x/spec.md", "src/spec_copy.md")
+    run_git(repo, "add", "-A")  # the .specify file is new: staged, so `git diff HEAD` shows it
+    diff = run_git(repo, "diff", "HEAD")
+    kept = security.scanned_part(diff)
+    assert "diff --git a/src/settings.py" in kept
+    assert "src/spec_copy.md" in kept  # moved out of specs/: its new side is scanned
+    assert ".specify/" not in kept
+    assert {f.location for f in by_rule(run(repo), "secret")} == {"src/settings.py:2", "src/spec_copy.md:2"}
+
+
+def test_the_secret_scan_keeps_every_section_outside_the_spec_folders() -> None:
+    diff = (
+        "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1,2 @@\n x\n+++ b/specs/not-a-header\n"
+        'diff --git "a/q\\tname" "b/q\\tname"\n--- "a/q\\tname"\n+++ "b/q\\tname"\n@@ -0,0 +1 @@\n+y\n'
+        "diff --git a/specs/s.md b/specs/s.md\n--- a/specs/s.md\n+++ b/specs/s.md\n@@ -0,0 +1 @@\n+z\n"
+    )
+    kept = security.scanned_part(diff)
+    assert kept == diff[: diff.index("diff --git a/specs/s.md")]
