@@ -27,6 +27,7 @@ _NAMES = frozenset({"Dockerfile", "Makefile", "Procfile", "Containerfile"})
 _FEATURE_DOCS = frozenset({"spec.md", "plan.md", "tasks.md", "research.md", "data-model.md", "quickstart.md"})
 _BRACES = re.compile(r"\{([^{}]*,[^{}]*)\}")
 _EXT = re.compile(r"\.([A-Za-z][A-Za-z0-9]{0,7})$")
+_NOT_A_PATH = re.compile(r"[{}<>|*$=]")  # left after brace expansion: a pattern or a template
 
 
 def parse_tasks(data: bytes | str, path: str = "tasks.md") -> Tasks:
@@ -151,6 +152,8 @@ def extract_paths(description: str) -> tuple[str, ...]:
         token = raw.strip("`'\"()[],;:!?").rstrip(".").strip("`'\"")
         if not token or token.startswith(("/", "~")) or "://" in token or "\\" in token:
             continue
+        if "/" not in token and "." not in token and "{" not in token and token not in _NAMES:
+            continue  # a plain word (most of a description): no extension, no folder, no known name
         for candidate in _expand(token):
             if _is_path(candidate, quoted):
                 found[candidate] = None
@@ -166,7 +169,7 @@ def _expand(token: str) -> list[str]:
 
 
 def _is_path(token: str, quoted: bool) -> bool:
-    if any(ch in token for ch in "{}<>|*$=") or ".." in token.split("/"):
+    if _NOT_A_PATH.search(token) or ".." in token.split("/"):
         return False
     name = token.rstrip("/").rsplit("/", 1)[-1]
     ext = _EXT.search(name)
