@@ -25,7 +25,7 @@ from common import (
     push_payload,
     secs,
 )
-from scale_targets import many_specs, targets
+from scale_targets import many_specs, specs_split, targets
 
 RUNS = 2
 FILES = 20_000
@@ -254,26 +254,6 @@ def run_case(case: Case, runs: int) -> dict[str, object]:
     }
 
 
-def specs_split(repo: Path) -> str:
-    """Why `specs` is slow, measured on the same repository (one run)."""
-    result = measure([PYTHON, str(BENCH / "scale_case.py"), "specs-split", str(repo)], env=clean_env())
-    if result.returncode != 0:
-        return f"(the split could not be measured: {result.stderr[-300:]})"
-    r = json.loads(result.stdout.strip().splitlines()[-1])
-    total, markdown, contracts = r["seconds"], r.get("markdown", 0.0), r.get("yaml", 0.0)
-    per = total / max(r["features"], 1) * 1000
-    return (
-        f"`specs` costs ~{per:.0f} ms per feature, so {r['features']} features take {total:.1f} s in-process "
-        "(reading each feature and checking its readiness, as the command does). "
-        f"{markdown:.1f} s ({markdown / total:.0%}) is markdown-it's block parse of the spec, plan, tasks "
-        "and checklist files (each parsed once; inline parsing is off); "
-        f"{contracts:.1f} s ({contracts / total:.0%}) is the contracts' YAML (one libyaml parse each, then "
-        "PyYAML's pure-Python constructor); the remaining "
-        f"{total - markdown - contracts:.1f} s is Spec Kit's own parsing, readiness and the report. "
-        "A further cut would mean parsing contracts lazily or a faster Markdown block parser."
-    )
-
-
 def _plan_detail(stdout: str) -> str:
     jobs = json.loads(stdout)["jobs"]
     assert len(jobs) == TOUCHED, len(jobs)
@@ -368,7 +348,7 @@ def main(runs: int = RUNS) -> Section:
             )
         )
     section.table(["case", "time", "process wall", "peak RSS", "", "what it did"], rows)
-    targets(section, many, check)
+    why.update(targets(section, many, check))
     section.notes += [
         f"Generated per run in a temporary directory ({secs(generated)}): {big.files:,} tracked files "
         f"({big.bytes / 1e6:.1f} MB) in one git repository — {FEATURES} feature folders with the 001 "
