@@ -71,10 +71,18 @@ def _raw(call: pytest.CallInfo[None]) -> str:
 
 
 def _message(report: pytest.TestReport | pytest.CollectReport) -> str:
+    """The error pytest printed last: its whole block of `E ` lines (an assertion's message and its
+    comparison, not only the comparison's last diff line), else the report's last line."""
     text = getattr(report, "longreprtext", "") or ""
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    last = next((line for line in reversed(lines) if line.startswith("E ")), lines[-1] if lines else "")
-    return last[:MAX_MESSAGE]
+    lines = [line.rstrip() for line in text.strip().splitlines() if line.strip()]
+    marked = [line == "E" or line.startswith("E ") for line in lines]  # "E" alone: a blank one
+    end = next((i for i in range(len(lines) - 1, -1, -1) if marked[i]), None)
+    if end is None:
+        return (lines[-1] if lines else "")[:MAX_MESSAGE]
+    start = end
+    while start > 0 and marked[start - 1]:
+        start -= 1
+    return "\n".join(line for line in lines[start : end + 1] if line != "E")[:MAX_MESSAGE]
 
 
 _send("hello", pid=os.getpid(), pytest=pytest.__version__)

@@ -111,6 +111,20 @@ def test_a_real_failure_fails_and_is_not_called_tampering(reachable_dir: Path) -
     assert [f.message for f in result.errors] == ["tests/test_x.py::test_bad failed: E       assert 1 == 2"]
 
 
+def test_a_failure_says_the_assertion_message_and_the_comparison_not_only_its_last_line(
+    reachable_dir: Path,
+) -> None:
+    test = (
+        'def test_due():\n    got = "2026/03/10"\n'
+        '    assert got == "2026-03-10", "due_date is not ISO 8601"\n'
+    )
+    result = run(reachable_dir, {"tests/__init__.py": "", "tests/test_due.py": test})
+    [message] = [f.message for f in result.errors]
+    assert message.startswith("tests/test_due.py::test_due failed: E ")
+    assert "AssertionError: due_date is not ISO 8601" in message
+    assert "assert '2026/03/10' == '2026-03-10'" in message
+
+
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
