@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -11,6 +12,16 @@ from unidiff.patch import PatchSet
 
 from bot import git
 from bot.gates import GateContext
+
+_FILE_HEADER = re.compile(r"^diff --git ", re.MULTILINE)
+
+
+def file_sections(diff_text: str) -> list[str]:
+    """A unified git diff cut at each `diff --git` header: one text per file, in diff order."""
+    starts = [m.start() for m in _FILE_HEADER.finditer(diff_text)]
+    ends = [*starts[1:], len(diff_text)] if starts else []
+    return [diff_text[start:end] for start, end in zip(starts, ends, strict=True)]
+
 
 # -- the diff, as typed values ------------------------------------------------------------------
 

@@ -10,7 +10,15 @@ from pathlib import Path, PurePosixPath
 
 from bot import git
 from bot.gates import Finding, GateContext, GateResult, Unverified
-from bot.gates.diffs import FileDiff, base_source, diff_rev, is_test_file, shared_diff, shared_diff_text
+from bot.gates.diffs import (
+    FileDiff,
+    base_source,
+    diff_rev,
+    file_sections,
+    is_test_file,
+    shared_diff,
+    shared_diff_text,
+)
 from bot.gates.security_bandit import run_bandit
 from bot.gates.security_patterns import scan_source
 from bot.gates.security_values import Resolver
@@ -54,8 +62,7 @@ def scanned_part(diff_text: str) -> str:
     """The diff without the sections of files the secret scan skips anyway (the Spec Kit folders:
     speckit.secrets reports those): detect-secrets costs per line, and specs are much of a feature's
     diff. A section whose new path cannot be read plainly (a quoted name) is kept."""
-    sections = re.split(r"(?m)^(?=diff --git )", diff_text)
-    return "".join(part for part in sections if not _UNSCANNED_SECTION.search(part))
+    return "".join(part for part in file_sections(diff_text) if not _UNSCANNED_SECTION.search(part))
 
 
 def scan_secrets(diff_text: str, repo: Path) -> list[Finding]:

@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.gates.diffs import file_sections
+
 SourceReader = Callable[[str], "str | None"]
 
-_FILE_HEADER = re.compile(r"^diff --git ", re.MULTILINE)
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
 
@@ -49,11 +50,9 @@ def _header_path(header: str, old: str | None, new: str | None) -> str:
 
 def split_diff(diff_text: str) -> dict[str, FilePatch]:
     """Split a unified git diff into per-file patches (in diff order), keyed by path."""
-    starts = [m.start() for m in _FILE_HEADER.finditer(diff_text)]
     patches: dict[str, FilePatch] = {}
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else len(diff_text)
-        patch = _parse_patch(diff_text[start:end])
+    for chunk in file_sections(diff_text):
+        patch = _parse_patch(chunk)
         patches[patch.path] = patch
     return patches
 
