@@ -6,6 +6,8 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -177,9 +179,11 @@ def _auth_probe(doc: dict[str, Any]) -> AuthProbe | None:
     )
 
 
-def run_probe(ctx: GateContext, location: AppLocation, timeout: float) -> tuple[dict[str, Any] | None, str]:
-    """Import the app in the sandbox and probe its routes; the probe's document, or why there is none."""
-    ctx.share.prepare_workspace(ctx.repo)
+def _probe(
+    ctx: GateContext, location: AppLocation, timeout: float, env: dict[str, str]
+) -> tuple[dict[str, Any] | None, str]:
+    """The sandboxed import itself: nothing here reads a parse cache or git, so it may run in a
+    thread while other gates do."""
     nonce = secrets.token_hex(16)
     files = {f.name: f for f in (PROBE_SCRIPT, PROBE_AUTH, PROBE_KEYS)}
     with installed(files) as harness:
@@ -190,7 +194,7 @@ def run_probe(ctx: GateContext, location: AppLocation, timeout: float) -> tuple[
             cwd=ctx.app_dir,
             timeout=timeout,
             isolate=True,
-            env={**probe_env(ctx), **ctx.env},  # test-env (the project's real settings) wins
+            env=env,
             output_cap=OUTPUT_CAP,
         )
     doc = parse_probe_output(result.output, nonce)
@@ -203,16 +207,37 @@ def run_probe(ctx: GateContext, location: AppLocation, timeout: float) -> tuple[
 
 def load_app_info(ctx: GateContext, timeout: float = DEFAULT_TIMEOUT_S) -> AppInfo:
     """Import the app in the sandbox and describe it; when that fails, read its source instead."""
-    from bot.gates.app_detect import detect_app
-    from bot.gates.static_routes import static_app_info
+    return start_app_info(ctx, timeout, background=False)()
 
+
+def start_app_info(
+    ctx: GateContext, timeout: float = DEFAULT_TIMEOUT_S, *, background: bool = True
+) -> Callable[[], AppInfo]:
+    """load_app_info in two halves: finding the app and preparing the sandbox now, in this thread;
+    the sandboxed import in a thread of its own (`background`), so that the gates that do not need
+    the app run while it does; the returned call waits for it and reads the routes here."""
     location = locate_app(ctx.app_dir, ctx.settings.app) if ctx.settings.app else None
     if location is None:
+        from bot.gates.app_detect import detect_app
+
         detection = detect_app(ctx.app_dir, ctx.repo, ctx.settings.app_directory)
         if detection.location is None:
-            return AppInfo([], None, f"{detection.problem} (set `app: module:attribute`)", "static")
+            info = AppInfo([], None, f"{detection.problem} (set `app: module:attribute`)", "static")
+            return lambda: info
         location = detection.location
-    doc, why = run_probe(ctx, location, timeout)
+    found = location
+    ctx.share.prepare_workspace(ctx.repo)
+    env = {**probe_env(ctx), **ctx.env}  # test-env (the project's real settings) wins
+    if not background:
+        done = _probe(ctx, found, timeout, env)
+        return lambda: _app_info(ctx, found, *done)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="specship-probe")
+    future = pool.submit(_probe, ctx, found, timeout, env)
+    pool.shutdown(wait=False)  # the thread ends with the probe; nothing else is ever queued
+    return lambda: _app_info(ctx, found, *future.result())
+
+
+def _app_info(ctx: GateContext, location: AppLocation, doc: dict[str, Any] | None, why: str) -> AppInfo:
     if doc is not None and not doc.get("error"):
         routes = [_route(ctx, r) for r in doc.get("routes") or () if isinstance(r, dict)]
         openapi = doc.get("openapi") if isinstance(doc.get("openapi"), dict) else None
@@ -226,6 +251,8 @@ def load_app_info(ctx: GateContext, timeout: float = DEFAULT_TIMEOUT_S) -> AppIn
             oerr if isinstance(oerr, str) else None,
             _auth_probe(doc),
         )
+    from bot.gates.static_routes import static_app_info
+
     error = str(doc["error"])[:2000] if doc is not None else why
     return static_app_info(ctx, location, error)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -12,6 +13,7 @@ from bot.gates.app_model import AppInfo
 from bot.gates.app_source import shared_parses
 
 ORDER = ("pytest", "security", "fastapi_auth", "contracts", "guard")
+NEED_APP = frozenset({"fastapi_auth", "contracts"})  # the gates that read the imported app
 FIX_CRASH = "fix what the message names (a file that cannot be read, a missing tool), then run again"
 
 
@@ -28,10 +30,11 @@ def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]
 
 def _run(ctx: GateContext, only: tuple[str, ...]) -> list[GateResult]:
     info: list[AppInfo] = []
+    pending: list[Callable[[], AppInfo]] = []
 
     def app_info() -> AppInfo:
         if not info:
-            info.append(probe.load_app_info(ctx))
+            info.append(pending.pop()() if pending else probe.load_app_info(ctx))
         return info[0]
 
     gates: dict[str, Callable[[], GateResult]] = {
@@ -51,15 +54,46 @@ def _run(ctx: GateContext, only: tuple[str, ...]) -> list[GateResult]:
         ),
         "guard": lambda: guard.gate(ctx),
     }
-    results = []
-    for name in only:
-        started = time.monotonic()
-        try:
-            result = gates[name]()
-        except (OSError, ValueError) as exc:
-            gap = Unverified(f"the {name} gate could not run: {exc}", FIX_CRASH)
-            result = GateResult(name, f"could not run: {exc}", ran=False, unverified=(gap,))
-        if not result.seconds:
-            result = replace(result, seconds=time.monotonic() - started)
-        results.append(result)
-    return results
+    results: dict[str, GateResult] = {}
+    started = not NEED_APP.intersection(only)
+    try:
+        for name in _schedule(only):
+            if not started and name != "pytest":
+                started = True
+                _start_probe(ctx, pending)
+            results[name] = _timed(name, gates[name])
+    finally:
+        for wait in pending:  # a gate crashed before the app's import was read: never leave it running
+            _quietly(wait)
+    return [results[name] for name in only]
+
+
+def _schedule(only: tuple[str, ...]) -> list[str]:
+    """The tests first and the gates that need the app last (otherwise `only`'s order): the app is
+    imported in a thread of its own once the tests are done (a test run and an import side by side
+    could share a database), and the other gates run while it loads (see _run)."""
+    return sorted(only, key=lambda n: 0 if n == "pytest" else 2 if n in NEED_APP else 1)
+
+
+def _start_probe(ctx: GateContext, pending: list[Callable[[], AppInfo]]) -> None:
+    # On an error app_info() finds the app again inside the gate, which then reports it.
+    with contextlib.suppress(OSError, ValueError):
+        pending.append(probe.start_app_info(ctx))
+
+
+def _timed(name: str, gate: Callable[[], GateResult]) -> GateResult:
+    started = time.monotonic()
+    try:
+        result = gate()
+    except (OSError, ValueError) as exc:
+        gap = Unverified(f"the {name} gate could not run: {exc}", FIX_CRASH)
+        result = GateResult(name, f"could not run: {exc}", ran=False, unverified=(gap,))
+    if not result.seconds:
+        result = replace(result, seconds=time.monotonic() - started)
+    return result
+
+
+def _quietly(wait: Callable[[], AppInfo]) -> None:
+    # Only waiting for the thread: a gate already failed, and this error has no gate to go to.
+    with contextlib.suppress(Exception):
+        wait()
