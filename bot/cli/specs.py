@@ -19,9 +19,9 @@ from bot.speckit.api import (
     Problem,
     Readiness,
     delta,
-    iter_features,
-    readiness,
+    feature_jobs,
 )
+from bot.speckit.batch import check_all
 
 
 def main(args: argparse.Namespace) -> int:
@@ -34,10 +34,10 @@ def main(args: argparse.Namespace) -> int:
             "Pass an existing commit, branch or tag to --rev (fetch it first in a shallow clone).",
         )
     config = settings.load(os.environ, repo_root=repo)
-    features = iter_features(repo, rev, config.specs_dir, config.branch_prefix)[2]
+    jobs = feature_jobs(repo, rev, config.specs_dir, config.branch_prefix)[2]
     # readiness right after each feature is read, while its documents are still in the parse cache;
     # then only what the report shows is kept, so memory stays flat however many features there are
-    results = [(released(f), readiness(f, config.checklists)) for f in features]
+    results = check_all(jobs, config.checklists, released)
     if not results:
         where = f" at {rev}" if rev else ""
         raise FatalError(
@@ -63,13 +63,16 @@ def main(args: argparse.Namespace) -> int:
 
 def released(feature: Feature) -> Feature:
     """The feature with only what the report reads: its bytes, parsed plan, checklists, optional
-    documents and contract documents are dropped once its readiness is known."""
+    documents, contract documents and the project's shared files are dropped once its readiness
+    is known."""
     return dataclasses.replace(
         feature,
         raw={},
         plan=None,
         checklists=(),
         documents=(),
+        constitution=None,
+        standards=None,
         contracts=tuple(dataclasses.replace(c, document={}, operations=()) for c in feature.contracts),
     )
 

@@ -6,7 +6,9 @@ from bot.speckit.contracts import Contract, ContractChange, Operation, diff_cont
 from bot.speckit.delta import Delta, FeatureDelta, ItemChange, delta
 from bot.speckit.feature import (
     Feature,
+    FeatureJob,
     Project,
+    feature_jobs,
     find_features,
     iter_features,
     load_feature,
@@ -78,6 +80,7 @@ __all__ = [
     "Entity",
     "Feature",
     "FeatureDelta",
+    "FeatureJob",
     "FeatureRef",
     "Field",
     "FoundSecret",
@@ -104,6 +107,7 @@ __all__ = [
     "diff_contracts",
     "extract_paths",
     "feature_dirs",
+    "feature_jobs",
     "find_features",
     "find_secrets",
     "iter_features",

@@ -206,11 +206,37 @@ def parse_folder(
     )
 
 
-def iter_features(
+@dataclass(frozen=True)
+class FeatureJob:
+    """One feature of a listing, with what read_feature needs to read it (picklable: a worker
+    process can take it)."""
+
+    repo: Path
+    rev: str | None
+    path: str
+    files: list[str]
+    specs_dir: str
+    layout: tuple[Problem, ...]
+    constitution: Constitution | None
+    standards: Standards | None
+
+    def read(self) -> Feature:
+        return read_feature(
+            self.repo,
+            self.path,
+            self.rev,
+            constitution=self.constitution,
+            standards_file=self.standards,
+            files=self.files,
+            specs_dir=self.specs_dir,
+            layout=self.layout,
+        )
+
+
+def feature_jobs(
     repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR, branch_prefix: str = "specship/"
-) -> tuple[Constitution | None, Standards | None, Iterator[Feature]]:
-    """The project's shared files, and its features read one at a time (each can be checked while
-    its parsed documents are still in the Markdown cache)."""
+) -> tuple[Constitution | None, Standards | None, list[FeatureJob]]:
+    """The project's shared files, and one job per feature, each read when it runs."""
     base = normalize_dir(specs_dir)
     constitution = read_constitution(repo, rev, base)
     standards_file = read_standards(repo, rev, base)
@@ -219,20 +245,29 @@ def iter_features(
     # One pass groups the listing by feature folder (a nested folder's files go to the deepest
     # folder, as read_feature's own filter would give them), instead of a scan per feature.
     grouped = group_by_feature(files, (ref.path for ref in found.features))
-    features = (
-        read_feature(
+    jobs = [
+        FeatureJob(
             repo,
-            ref.path,
             rev,
-            constitution=constitution,
-            standards_file=standards_file,
-            files=grouped[ref.path],
-            specs_dir=base,
-            layout=tuple(found.problems(ref, branch_prefix)),
+            ref.path,
+            grouped[ref.path],
+            base,
+            tuple(found.problems(ref, branch_prefix)),
+            constitution,
+            standards_file,
         )
         for ref in found.features
-    )
-    return constitution, standards_file, features
+    ]
+    return constitution, standards_file, jobs
+
+
+def iter_features(
+    repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR, branch_prefix: str = "specship/"
+) -> tuple[Constitution | None, Standards | None, Iterator[Feature]]:
+    """The project's shared files, and its features read one at a time (each can be checked while
+    its parsed documents are still in the Markdown cache)."""
+    constitution, standards_file, jobs = feature_jobs(repo, rev, specs_dir, branch_prefix)
+    return constitution, standards_file, (job.read() for job in jobs)
 
 
 def read_project(repo: Path, rev: str | None = None, specs_dir: str = SPECS_DIR) -> Project:

@@ -1,0 +1,54 @@
+"""Reading and checking many features: in worker processes, one per CPU, when there are many."""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from bot.speckit.feature import Feature, FeatureJob
+from bot.speckit.readiness import Readiness, readiness
+
+# Below this many features a pool costs more than it saves (starting a worker takes ~10 ms; one
+# feature takes ~10 ms to read and check).
+MIN_PARALLEL = 48
+MAX_WORKERS = 8
+
+Keep = Callable[[Feature], Feature]
+
+
+def check_all(
+    jobs: Sequence[FeatureJob], policy: str, keep: Keep, workers: int | None = None
+) -> list[tuple[Feature, Readiness]]:
+    """Each feature read and checked, in the jobs' order; `keep` (a module-level function, so a
+    worker can be handed it) says what of a feature is kept once its readiness is known."""
+    count = usable_cpus() if workers is None else workers
+    count = min(count, MAX_WORKERS, len(jobs) // (MIN_PARALLEL // 2) or 1)
+    if count < 2 or len(jobs) < MIN_PARALLEL:
+        return [check(job, policy, keep) for job in jobs]
+    run = functools.partial(check, policy=policy, keep=keep)
+    try:
+        # fork: the workers start with the parsers already imported; nothing here runs a thread.
+        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(run, jobs, chunksize=max(1, len(jobs) // (count * 4))))
+    except (OSError, BrokenProcessPool):
+        # No processes to be had (a container without /dev/shm, a worker killed for memory):
+        # the same work, in this process.
+        return [check(job, policy, keep) for job in jobs]
+
+
+def check(job: FeatureJob, policy: str, keep: Keep) -> tuple[Feature, Readiness]:
+    """Read one feature, check its readiness while its documents are in the parse cache, keep part."""
+    feature = job.read()
+    return keep(feature), readiness(feature, policy)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's affinity mask, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
