@@ -40,6 +40,15 @@ FIX_TEST_COMMAND = (
     "(install pytest and the project's dependencies with `setup-command`)"
 )
 FIX_NO_TESTS = "set `app-directory` to the folder whose tests pytest should collect, or add tests"
+NOTHING_PASSED = (
+    "no test passed: {failed} failed at the base commit too and {skipped} were skipped, so nothing "
+    "shows that the change works"
+)
+FIX_NOTHING_PASSED = (
+    "make the project's tests pass in the sandbox at the base commit: pass the settings and services "
+    "they read with `test-env` and install their dependencies with `setup-command` (a warning names "
+    "each test that already failed there)"
+)
 
 
 @dataclass(frozen=True)
@@ -267,6 +276,12 @@ def gate(
     )
     if verdict.tampering:
         summary += f"; results tampered with ({len(verdict.tampering)} problem(s))"
+    gaps = _gaps(run, app_directory)
+    failing = any(f.severity == "error" for f in findings)
+    if run.outcomes and not run.count("passed") and not failing:
+        # Every test was skipped or failed at the base too (a broken environment): no evidence.
+        what = NOTHING_PASSED.format(failed=len(failed), skipped=run.count("skipped"))
+        gaps.append(Unverified(what, FIX_NOTHING_PASSED, rule="nothing-passed"))
     return GateResult(
         NAME,
         summary,
@@ -278,7 +293,7 @@ def gate(
             "returncode": run.returncode,
             "reused": run.reused,
         },
-        unverified=tuple(_gaps(run, app_directory)),
+        unverified=tuple(gaps),
     )
 
 

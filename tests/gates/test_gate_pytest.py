@@ -11,6 +11,7 @@ from bot.gates import GateResult
 from bot.gates import pytest as pytest_gate
 from bot.gates.pytest_channel import Received
 from bot.gates.pytest_judge import judge
+from tests.conftest import run_git
 
 BASE = {
     "tests/__init__.py": "",
@@ -350,3 +351,43 @@ def test_the_channel_and_the_plugin_name_the_same_descriptor_variable() -> None:
     from bot.gates import pytest_channel, pytest_plugin
 
     assert pytest_channel.FD_VARIABLE == pytest_plugin.FD_VARIABLE
+
+
+def test_tests_that_fail_at_the_base_too_and_none_passing_are_not_verified(reachable_dir: Path) -> None:
+    # A broken environment (the database the tests need is missing) fails every test at the base
+    # and after the change alike: no failure is the change's, and no test shows that it works.
+    broken = {
+        "tests/__init__.py": "",
+        "tests/test_x.py": "def test_db():\n    raise ConnectionError('no db')\n",
+    }
+    repo = project(reachable_dir, broken)
+    for args in (("init", "-q"), ("add", "-A"), ("commit", "-q", "-m", "base")):
+        run_git(repo, *args)
+    (repo / "app.py").write_text("VALUE = 2\n")
+    result = pytest_gate.gate(repo, "python -m pytest -q", ".", "HEAD", timeout=120)
+    assert result.verdict == "not verified"
+    assert result.summary == "0 passed, 1 failed, 0 skipped (1 already failing at base)"
+    [gap] = result.unverified
+    assert (gap.rule, gap.what) == (
+        "nothing-passed",
+        "no test passed: 1 failed at the base commit too and 0 were skipped, so nothing shows that "
+        "the change works",
+    )
+    assert "`test-env`" in gap.fix
+
+
+def test_a_suite_that_only_skips_is_not_verified_and_one_pass_is_enough(reachable_dir: Path) -> None:
+    skipped = "import pytest\n\n\n@pytest.mark.skip(reason='needs a db')\ndef test_db():\n    pass\n"
+    result = run(reachable_dir, {"tests/__init__.py": "", "tests/test_x.py": skipped})
+    assert result.verdict == "not verified"
+    assert [u.rule for u in result.unverified] == ["nothing-passed"]
+    one = skipped + "\n\ndef test_ok():\n    assert True\n"
+    assert run(reachable_dir, {"tests/__init__.py": "", "tests/test_x.py": one}).verdict == "pass"
+
+
+def test_a_new_failure_with_nothing_passing_fails_rather_than_going_unverified(reachable_dir: Path) -> None:
+    result = run(
+        reachable_dir, {"tests/__init__.py": "", "tests/test_x.py": "def test_bad():\n    assert 0\n"}
+    )
+    assert result.verdict == "fail"
+    assert result.unverified == ()
