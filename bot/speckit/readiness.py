@@ -124,6 +124,9 @@ def readiness(feature: Feature, checklists_policy: str = "warn") -> Readiness:
         warnings.append(_missing(feature, "tasks.md", "/speckit.tasks"))
     else:
         warnings += tasks.problems
+    # A contract that cannot be read does not block (the contracts gate then has nothing to hold the
+    # app to), but `specs` says so before a run finds out.
+    warnings += [problem for contract in feature.contracts for problem in contract.problems]
     for rel in ("spec.md", "plan.md", "tasks.md", *_checklist_names(feature)):
         if rel in feature.raw:
             for marker in placeholders(feature.raw[rel], feature.file(rel)):

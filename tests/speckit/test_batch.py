@@ -45,7 +45,9 @@ def test_workers_give_the_same_results_in_the_same_order(tmp_path: Path) -> None
     assert shared == alone
     assert [r.ready for _, r in shared].count(False) == len(range(0, MIN_PARALLEL + 2, 5))
     first = shared[0][0]
-    assert first.spec is not None and first.tasks is not None and first.raw == {}
+    assert first.spec is not None
+    assert first.tasks is not None
+    assert first.raw == {}
 
 
 def test_a_worker_that_dies_leaves_the_work_to_this_process(tmp_path: Path) -> None:

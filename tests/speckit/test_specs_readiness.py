@@ -164,6 +164,16 @@ def test_parse_problems_warn_but_do_not_block(repo: Path) -> None:
     assert [(p.line, p.code) for p in result.warnings] == [(126, "task"), (None, "constitution")]
 
 
+def test_a_contract_that_cannot_be_parsed_warns_with_its_line(repo: Path) -> None:
+    contract = repo / "specs/002-task-due-dates/contracts/openapi.yaml"
+    contract.write_text("openapi: 3.0.3\ninfo:\n  title: x\npaths: [unclosed\n", encoding="utf-8")
+    result = readiness(read_feature(repo, "002-task-due-dates"))
+    assert result.ready
+    [warning] = [p for p in result.warnings if p.code == "contract"]
+    assert (warning.file, warning.line) == ("specs/002-task-due-dates/contracts/openapi.yaml", 5)
+    assert "cannot be parsed" in warning.what
+
+
 def test_problem_renders_with_and_without_line() -> None:
     assert str(Problem("a/spec.md", 42, "what", "fix")) == "a/spec.md:42: what — fix"
     assert str(Problem("a/spec.md", None, "what", "fix")) == "a/spec.md: what — fix"
