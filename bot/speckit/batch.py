@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,17 +29,28 @@ def check_all(
     worker can be handed it) says what of a feature is kept once its readiness is known."""
     count = usable_cpus() if workers is None else workers
     count = min(count, MAX_WORKERS, len(jobs) // (MIN_PARALLEL // 2) or 1)
-    if count < 2 or len(jobs) < MIN_PARALLEL:
-        return [check(job, policy, keep) for job in jobs]
+    if count < 2 or len(jobs) < MIN_PARALLEL or sys.platform != "linux":
+        return [check(job, policy, keep) for job in jobs]  # fork is only safe to rely on on Linux
     run = functools.partial(check, policy=policy, keep=keep)
     try:
         # fork: the workers start with the parsers already imported; nothing here runs a thread.
-        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(run, jobs, chunksize=max(1, len(jobs) // (count * 4))))
-    except (OSError, BrokenProcessPool):
-        # No processes to be had (a container without /dev/shm, a worker killed for memory):
-        # the same work, in this process.
+        pool = ProcessPoolExecutor(
+            count, mp_context=multiprocessing.get_context("fork"), initializer=_leave_interrupts
+        )
+    except OSError:  # no processes to be had (a container without /dev/shm): the same work, here
         return [check(job, policy, keep) for job in jobs]
+    try:
+        return list(pool.map(run, jobs, chunksize=max(1, len(jobs) // (count * 16))))
+    except BrokenProcessPool:  # a worker died (killed for memory): the same work, in this process
+        return [check(job, policy, keep) for job in jobs]
+    finally:
+        # On Ctrl-C the chunks not yet started are dropped, so the run stops within one chunk.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _leave_interrupts() -> None:
+    """Ctrl-C is the parent's to handle: a worker that raised it too would print its own traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def check(job: FeatureJob, policy: str, keep: Keep) -> tuple[Feature, Readiness]:
