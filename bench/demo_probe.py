@@ -25,13 +25,14 @@ from typing import Any  # noqa: E402
 
 
 def classify(argv: Any) -> str:
-    """pytest, bandit, app import (the probe script) or other, from a sandbox.run argv."""
+    """pytest, bandit, app import (the probe script, or an inline `-c` import) or other, from a
+    sandbox.run argv."""
     args = [str(a) for a in argv]
     if "pytest" in args:
         return "pytest"
     if any(Path(a).name == "bandit" for a in args) or "bandit" in args:
         return "bandit"
-    if len(args) > 1 and args[1] == "-c":
+    if any(Path(a).name == "probe_script.py" for a in args) or (len(args) > 1 and args[1] == "-c"):
         return "app import"
     return "other"
 
