@@ -10,6 +10,7 @@ from bot.gates import Finding, GateContext, GateResult, Unverified
 from bot.gates.diffs import FileDiff, base_source, shared_diff
 from bot.gates.guard_asserts import assertions
 from bot.gates.guard_config import config_findings
+from bot.gates.guard_history import removed_failures
 from bot.gates.guard_paths import protected_findings
 from bot.gates.guard_runner import runner_findings
 from bot.gates.guard_tests import deleted_tests, removed_tests, skips
@@ -37,6 +38,7 @@ def check(files: list[FileDiff], ctx: GateContext, base: str) -> list[Finding]:
         *runner_findings(files, new_source),
         *assertions(files, gone, old_source),
         *config_findings(files, ctx.repo, base),
+        *removed_failures(ctx, gone),
     ]
 
 

@@ -137,7 +137,14 @@ def run_tests(
     key = ("tests", content, *_command_key(test_command, app_directory, python, env), tuple(node_ids))
     hits = share.tests.hits
     run = share.tests.once(key, fresh, keep=lambda done: done.complete)
-    return replace(run, reused=True) if share.tests.hits > hits else run
+    if share.tests.hits > hits:
+        return replace(run, reused=True)
+    if run.complete and not run.judgement.tampering:
+        for node in run.failed:
+            share.failed.setdefault(node, run.messages.get(node, ""))
+        if not node_ids:
+            share.full_runs[content] = dict(run.outcomes)
+    return run
 
 
 def _command_key(

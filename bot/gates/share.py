@@ -47,6 +47,10 @@ class RunShare:
     tests: Shared = field(default_factory=Shared)
     scope: Shared = field(default_factory=lambda: Shared(active=False))
     index: git.PrivateIndex | None = None
+    # What the run's own test runs saw (the result channel's verdicts, never the model's word):
+    # each test that failed in any of them with its first message, and each content's full run.
+    failed: dict[str, str] = field(default_factory=dict)
+    full_runs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def new_scope(self) -> None:
         """A gate run starts: from now until end_scope the work tree holds still."""
