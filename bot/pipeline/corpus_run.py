@@ -66,6 +66,10 @@ class _Quiet:
     def usage(self, ledger: Ledger, turns: int) -> None:
         del ledger, turns
 
+    def info(self, message: str) -> None:
+        """Setup commands' lines: an eval prints one line per session, not the project's setup."""
+        del message
+
 
 @dataclass
 class SessionResult:
@@ -193,16 +197,18 @@ def _play(
         # Specship's branch finds them), not untracked files the sandbox may not see or edit.
         workdir.commit_all("corpus: start from an earlier session")
     deadline = time.monotonic() + (config.timeout_minutes * 60 if measured else SESSION_TIMEOUT_S)
+    quiet = _Quiet()
     run = FeatureRun(
         workdir,
         config,
         feature,
         base,
         model_for(config, deadline),
-        _Quiet(),
+        quiet,
         where / "transcript.jsonl",
         Redactor(),
         deadline,
+        setup_info=quiet.info,
     )
     outcome = run.run(feature_prompt(repo, feature, config, base=base))
     workdir.commit_all(f"corpus: {name}")  # no task ticks: dependents start from the work itself
@@ -234,7 +240,7 @@ def _hidden(repo: Path, config: settings.Settings, hidden: Hidden) -> tuple[str,
     """The hidden acceptance tests, copied in after the session and run through the result channel."""
     target = repo / config.app_directory / hidden.into
     shutil.copytree(hidden.source, target, ignore=shutil.ignore_patterns("__pycache__"))
-    with sandbox.project_environment(repo, config) as project:
+    with sandbox.project_environment(repo, config, info=_Quiet().info) as project:
         run = pytest_gate.run_tests(
             repo,
             config.test_command,

@@ -44,6 +44,7 @@ class FeatureRun:
     gates: GateRunner = default_gates
     clock: Callable[[], float] = time.monotonic
     log: RunLog | None = None  # the job log / terminal: every turn, tool call and gate as it happens
+    setup_info: Callable[[str], None] | None = None  # each setup command's line (None: the job log)
     ledger: Ledger = field(init=False)
 
     def __post_init__(self) -> None:
@@ -81,7 +82,7 @@ class FeatureRun:
             self.progress.phase("setup")
             with (
                 sandbox.applied_policy(deadline=budget),
-                sandbox.project_environment(self.repo, self.settings) as project,
+                sandbox.project_environment(self.repo, self.settings, info=self.setup_info) as project,
             ):
                 pipeline = Pipeline(
                     self.repo,
