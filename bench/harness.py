@@ -255,7 +255,7 @@ def main(demo_runs: int = DEMO_RUNS, write_runs: int = WRITE_RUNS) -> Section:
     overlap = med(lambda r: r["subprocess"] - r["covered"])
     section.figures.append(
         Figure(
-            "demo: subprocess time that overlapped another subprocess (the app import beside bandit)",
+            "demo: subprocess time that overlapped another subprocess",
             secs(overlap),
         )
     )
@@ -298,9 +298,9 @@ def main(demo_runs: int = DEMO_RUNS, write_runs: int = WRITE_RUNS) -> Section:
         "Subprocess time is the wall time of each `bot.sandbox.run` call (pytest, bandit, the app "
         "import probe), observed by a benchmark-only wrapper (bench/demo_probe.py) in the demo's own "
         "process; overhead = (whole run − subprocess time) / subprocess time, per run, then the median. "
-        "The gates import the app in a thread while bandit runs, so two calls can overlap: each counts "
-        "its own wall time in the subprocess time, and the overlap is reported beside it, with "
-        "Specship's own time outside every subprocess (what no overlap can hide)."
+        "The gates import the app in a thread while the guard runs in-process; no two sandboxed calls "
+        "should overlap (the overlap figure checks it), and Specship's own time outside every "
+        "subprocess is reported beside the ratio."
     )
     section.notes.append(
         "Full-suite runs: the demo's pytest subprocesses without node ids, and the distinct work-tree "

@@ -14,6 +14,10 @@ from bot.gates.app_source import shared_parses
 
 ORDER = ("pytest", "security", "fastapi_auth", "contracts", "guard")
 NEED_APP = frozenset({"fastapi_auth", "contracts"})  # the gates that read the imported app
+# The gates that run a sandboxed process of their own (the tests, bandit). The app's import is
+# untrusted code running as the same sandbox user: beside one of them it could signal it or write
+# its scratch files (bandit's report), so it only ever runs beside Specship's in-process work.
+SANDBOXED = frozenset({"pytest", "security"})
 FIX_CRASH = "fix what the message names (a file that cannot be read, a missing tool), then run again"
 
 
@@ -58,7 +62,7 @@ def _run(ctx: GateContext, only: tuple[str, ...]) -> list[GateResult]:
     started = not NEED_APP.intersection(only)
     try:
         for name in _schedule(only):
-            if not started and name != "pytest":
+            if not started and name not in SANDBOXED:
                 started = True
                 _start_probe(ctx, pending)
             results[name] = _timed(name, gates[name])
@@ -69,10 +73,10 @@ def _run(ctx: GateContext, only: tuple[str, ...]) -> list[GateResult]:
 
 
 def _schedule(only: tuple[str, ...]) -> list[str]:
-    """The tests first and the gates that need the app last (otherwise `only`'s order): the app is
-    imported in a thread of its own once the tests are done (a test run and an import side by side
-    could share a database), and the other gates run while it loads (see _run)."""
-    return sorted(only, key=lambda n: 0 if n == "pytest" else 2 if n in NEED_APP else 1)
+    """The gates that run a sandboxed process first, those that need the app last (otherwise
+    `only`'s order): the app is imported in a thread of its own once no other sandboxed process
+    runs, and the in-process gates (guard) run while it loads (see _run)."""
+    return sorted(only, key=lambda n: 0 if n in SANDBOXED else 2 if n in NEED_APP else 1)
 
 
 def _start_probe(ctx: GateContext, pending: list[Callable[[], AppInfo]]) -> None:
