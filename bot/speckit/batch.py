@@ -27,22 +27,22 @@ def check_all(
 ) -> list[tuple[Feature, Readiness]]:
     """Each feature read and checked, in the jobs' order; `keep` (a module-level function, so a
     worker can be handed it) says what of a feature is kept once its readiness is known."""
+    run = functools.partial(check, policy=policy, keep=keep)
     count = usable_cpus() if workers is None else workers
     count = min(count, MAX_WORKERS, len(jobs) // (MIN_PARALLEL // 2) or 1)
     if count < 2 or len(jobs) < MIN_PARALLEL or sys.platform != "linux":
-        return [check(job, policy, keep) for job in jobs]  # fork is only safe to rely on on Linux
-    run = functools.partial(check, policy=policy, keep=keep)
+        return list(map(run, jobs))  # fork is only safe to rely on on Linux
     try:
         # fork: the workers start with the parsers already imported; nothing here runs a thread.
         pool = ProcessPoolExecutor(
             count, mp_context=multiprocessing.get_context("fork"), initializer=_leave_interrupts
         )
     except OSError:  # no processes to be had (a container without /dev/shm): the same work, here
-        return [check(job, policy, keep) for job in jobs]
+        return list(map(run, jobs))
     try:
         return list(pool.map(run, jobs, chunksize=max(1, len(jobs) // (count * 16))))
     except BrokenProcessPool:  # a worker died (killed for memory): the same work, in this process
-        return [check(job, policy, keep) for job in jobs]
+        return list(map(run, jobs))
     finally:
         # On Ctrl-C the chunks not yet started are dropped, so the run stops within one chunk.
         pool.shutdown(wait=True, cancel_futures=True)
