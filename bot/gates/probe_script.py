@@ -90,20 +90,46 @@ def _names(obj: Any) -> tuple[str, str]:
 
 
 def _source(obj: Any, root: str) -> tuple[str | None, int | None]:
-    """File (relative to the app) and line of the `def`/`class` keyword, past any decorator."""
+    """File (relative to the app) and line of the `def`/`class` keyword, past any decorator.
+
+    Memoized per object: every route names the same few dependencies (the current user, the
+    session), and a big app would otherwise look each one up once per route."""
     if not (inspect.isroutine(obj) or inspect.isclass(obj)):
         obj = type(obj)
+    known = _SOURCES.get((id(obj), root))
+    if known is not None and known[0] is obj:
+        return known[1]
+    found = _find_source(obj, root)
+    _SOURCES[id(obj), root] = (obj, found)  # the object is kept, so its id cannot be reused meanwhile
+    return found
+
+
+_SOURCES: dict[tuple[int, str], tuple[Any, tuple[str | None, int | None]]] = {}
+_HEADER = ("def ", "async def ", "class ")
+
+
+def _find_source(obj: Any, root: str) -> tuple[str | None, int | None]:
     try:
         file = _relative(inspect.getsourcefile(obj), root)
         if file is None:
             return None, None
-        lines, start = inspect.getsourcelines(obj)
+        obj = inspect.unwrap(obj)  # as inspect.getsourcelines does
+        lines, index = inspect.findsource(obj)
     except (OSError, TypeError):
         return None, None
-    for offset, text in enumerate(lines):
-        if text.lstrip().startswith(("def ", "async def ", "class ")):
-            return file, start + offset
-    return file, start
+    code = getattr(obj, "__code__", None)
+    if code is not None and code.co_name != "<lambda>":
+        # A def's own header line is in its block, after its decorators: the first header line
+        # from the first decorator on is the one getsourcelines' block would give, found without
+        # tokenizing the whole function (the cost of a big app's route table).
+        for offset, text in enumerate(lines[index:]):
+            if text.lstrip().startswith(_HEADER):
+                return file, index + 1 + offset
+        return file, index + 1
+    for offset, text in enumerate(inspect.getblock(lines[index:])):  # as getsourcelines does
+        if text.lstrip().startswith(_HEADER):
+            return file, index + 1 + offset
+    return file, index + 1
 
 
 def _dependency(dependant: Any, root: str, depth: int = 0) -> dict[str, Any]:
