@@ -10,7 +10,7 @@ from bot.gates import Finding, GateContext, GateResult, Unverified
 from bot.gates.diffs import FileDiff, base_source, shared_diff
 from bot.gates.guard_asserts import assertions
 from bot.gates.guard_config import config_findings
-from bot.gates.guard_history import removed_failures
+from bot.gates.guard_history import removed_failures, weakened_failures
 from bot.gates.guard_paths import protected_findings
 from bot.gates.guard_runner import runner_findings
 from bot.gates.guard_tests import deleted_tests, removed_tests, skips
@@ -39,6 +39,7 @@ def check(files: list[FileDiff], ctx: GateContext, base: str) -> list[Finding]:
         *assertions(files, gone, old_source),
         *config_findings(files, ctx.repo, base),
         *removed_failures(ctx, gone),
+        *weakened_failures(ctx, old_source),
     ]
 
 

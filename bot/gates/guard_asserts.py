@@ -142,6 +142,14 @@ def weakened(old: str, new: str) -> str | None:
         and before_test.comparators[0].value is None
     ):
         return f"value check `{ast.unparse(before_test)}` replaced by `{ast.unparse(after_test)}`"
+    if (
+        isinstance(before_test.ops[0], ast.Eq)
+        and isinstance(after_op, ast.In)
+        and ast.dump(after_test.comparators[0]) == ast.dump(before_test.left)
+    ):
+        # `assert titles == ["a"]` -> `assert "a" in titles`: the value may now hold anything else too
+        was, now = ast.unparse(before_test), ast.unparse(after_test)
+        return f"exact comparison `{was}` loosened to the membership check `{now}`"
     same_subject = ast.dump(before_test.left) == ast.dump(after_test.left)
     loose = ast.Lt | ast.LtE | ast.Gt | ast.GtE | ast.In | ast.NotEq | ast.NotIn
     if same_subject and isinstance(before_test.ops[0], ast.Eq) and isinstance(after_op, loose):
@@ -228,6 +236,34 @@ def assertions(
                         )
                     )
     return findings
+
+
+def changed_assertions(
+    removed: list[DiffLine], added: list[DiffLine]
+) -> list[tuple[DiffLine, DiffLine | None, str]]:
+    """Of one region's removed and added lines: each assertion removed without a replacement
+    (None, "") or replaced by a weaker one (the replacement and why). One that reappears verbatim
+    was kept or moved."""
+    gone = [line for line in removed if _is_assertion(line.text)]
+    new = [line for line in added if _is_assertion(line.text)]
+    spare = Counter(_normal(line.text) for line in new) & Counter(_normal(line.text) for line in gone)
+    left_gone: list[DiffLine] = []
+    left_new: list[DiffLine] = []
+    for lines, left in ((gone, left_gone), (new, left_new)):
+        budget = Counter(spare)
+        for line in lines:
+            key = _normal(line.text)
+            if budget[key] > 0:
+                budget[key] -= 1
+            else:
+                left.append(line)
+    found: list[tuple[DiffLine, DiffLine | None, str]] = []
+    for old, replacement in _pair(left_gone, left_new):
+        if replacement is None:
+            found.append((old, None, ""))
+        elif why := weakened(old.text, replacement.text):
+            found.append((old, replacement, why))
+    return found
 
 
 def _pair(removed: list[DiffLine], added: list[DiffLine]) -> list[tuple[DiffLine, DiffLine | None]]:

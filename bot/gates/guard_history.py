@@ -1,21 +1,33 @@
-"""Tests the run saw fail and then took out of the suite: its own earlier test runs against the last.
+"""Tests the run saw fail, then took out of the suite or weakened: its own test runs against the last.
 
-The diff against the base cannot see a test the agent wrote and removed again in one run: at the
-base it never existed. The run's test runs can: a test that failed in one of them and is missing
-from the full run of the final content was deleted, renamed or uncollected after it failed.
+The diff against the base cannot see a test the agent wrote and removed or rewrote in one run: at
+the base it never existed. The run's test runs can: a test that failed in one of them and is
+missing from the full run of the final content was deleted, renamed or uncollected after it failed;
+one that passes there after its assertions were removed or loosened since it last failed was made
+to pass by the test, not by the code.
 """
 
 from __future__ import annotations
 
+import ast
+import difflib
 import posixpath
+from collections.abc import Callable
 
 from bot import git
 from bot.gates import Finding, GateContext
+from bot.gates.diffs import DiffLine
+from bot.gates.guard_asserts import changed_assertions
 
 RULE = "failed-test-removed"
+RULE_WEAKENED = "failed-test-weakened"
 REMOVED = (
     "test {node} failed earlier in this run and is no longer in the suite ({message}): make the code "
     "pass it, or correct its expectation where it contradicts the spec; do not delete or rename it"
+)
+WEAKENED = (
+    "test {node} failed earlier in this run and passes only since {change}: make the code pass the "
+    "test as it was, or correct its expectation where it contradicts the spec; do not weaken it"
 )
 
 
@@ -24,16 +36,10 @@ def removed_failures(ctx: GateContext, gone: dict[str, list[tuple[str, int]]]) -
 
     Only the agent's change is judged so (`check` on a human's change has no run history); a test
     of the base that was deleted is the deleted-test rule's (`gone`), not reported twice."""
+    final = _final_run(ctx) if ctx.share.failed else None
+    if final is None:
+        return []
     share = ctx.share
-    if ctx.author != "agent" or not share.failed:
-        return []
-    try:
-        content = git.content_key(ctx.repo, "HEAD", share.private_index(ctx.repo))
-    except git.GitError:
-        return []
-    final = share.full_runs.get(content)
-    if final is None:  # the final content was never run in full: the pytest gate reports that
-        return []
     reported = {(path, name) for path, names in gone.items() for name, _ in names}
     # A parametrized test whose parameters changed keeps its function: only its ids moved.
     functions = {node.split("[", 1)[0] for node in final}
@@ -49,3 +55,96 @@ def removed_failures(ctx: GateContext, gone: dict[str, list[tuple[str, int]]]) -
         said = "; ".join(line for line in lines if line)[:200] or "no message"
         findings.append(Finding(REMOVED.format(node=node, message=said), file, None, rule=RULE))
     return findings
+
+
+def _final_run(ctx: GateContext) -> dict[str, str] | None:
+    """The outcomes of the full run of the content as it is now, when the agent's run made one.
+
+    None for a human's change (`check` has no run history) and when the final content was never
+    run in full (the pytest gate reports that)."""
+    if ctx.author != "agent":
+        return None
+    try:
+        content = git.content_key(ctx.repo, "HEAD", ctx.share.private_index(ctx.repo))
+    except git.GitError:
+        return None
+    return ctx.share.full_runs.get(content)
+
+
+def weakened_failures(ctx: GateContext, at_base: Callable[[str], bytes | None]) -> list[Finding]:
+    """Every new test that failed in one of the run's test runs and passes in the final full run
+    with an assertion removed or loosened since the last run it failed in.
+
+    A test function that exists at the base is the diff's to judge (assertion-removed and
+    assertion-weakened against the base), not reported twice."""
+    final = _final_run(ctx) if ctx.share.failed_trees else None
+    if final is None:
+        return []
+    findings: list[Finding] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for node, tree in ctx.share.failed_trees.items():
+        file_part, *names = node.split("::")
+        qual = tuple(name.split("[", 1)[0] for name in names)
+        path = posixpath.normpath(posixpath.join(ctx.settings.app_directory, file_part))
+        # a parametrized test is one function: judged once, when one of its cases now passes
+        if final.get(node) != "passed" or not qual or (path, qual) in seen:
+            continue
+        seen.add((path, qual))
+        if _function(at_base(path), qual) is not None:
+            continue
+        target = ctx.repo / path
+        then = git.show_file(ctx.repo, tree, path)
+        final_source = None if target.is_symlink() else git.show_file(ctx.repo, None, path)
+        before, after = _function(then, qual), _function(final_source, qual)
+        if before is None or after is None:
+            continue
+        for old, new, why in changed_assertions(*_changed_lines(before, after)):
+            was = old.text.strip()
+            if new is None:
+                change, line = f"an assertion was removed: `{was[:120]}`", after[0]
+            else:
+                instead = new.text.strip()
+                change = f"an assertion was weakened ({why}): `{was[:100]}` -> `{instead[:100]}`"
+                line = new.new or after[0]
+            message = WEAKENED.format(node=node, change=change)
+            findings.append(Finding(message, path, line, rule=RULE_WEAKENED))
+    return findings
+
+
+def _function(source: bytes | None, qual: tuple[str, ...]) -> tuple[int, list[str]] | None:
+    """(first line, lines) of the function `qual` names (class names, then the function's)."""
+    if not source:
+        return None
+    try:
+        text = source.decode("utf-8")
+        body: list[ast.stmt] = ast.parse(text).body
+    except (SyntaxError, ValueError):
+        return None
+    node: ast.stmt | None = None
+    for index, name in enumerate(qual):
+        last = index == len(qual) - 1
+        kinds = (ast.FunctionDef, ast.AsyncFunctionDef) if last else (ast.ClassDef,)
+        node = next((n for n in body if isinstance(n, kinds) and n.name == name), None)
+        if node is None:
+            return None
+        body = node.body
+    if node is None:
+        return None
+    lines = text.splitlines()
+    return node.lineno, lines[node.lineno - 1 : node.end_lineno or node.lineno]
+
+
+def _changed_lines(
+    before: tuple[int, list[str]], after: tuple[int, list[str]]
+) -> tuple[list[DiffLine], list[DiffLine]]:
+    """The lines of the function removed and added between its two versions, numbered in each."""
+    (old_start, old_lines), (new_start, new_lines) = before, after
+    removed: list[DiffLine] = []
+    added: list[DiffLine] = []
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        removed += [DiffLine("-", old_lines[i], old_start + i, None) for i in range(i1, i2)]
+        added += [DiffLine("+", new_lines[j], None, new_start + j) for j in range(j1, j2)]
+    return removed, added

@@ -131,7 +131,8 @@ def run_tests(
     if share is None:
         return fresh()
     try:
-        content = git.content_key(repo, "HEAD", share.private_index(repo))
+        tree = git.worktree_tree(repo, "HEAD", share.private_index(repo))
+        content = git.content_key(repo, "HEAD", share.private_index(repo), tree)
     except git.GitError:
         return fresh()
     key = ("tests", content, *_command_key(test_command, app_directory, python, env), tuple(node_ids))
@@ -142,6 +143,7 @@ def run_tests(
     if run.complete and not run.judgement.tampering:
         for node in run.failed:
             share.failed.setdefault(node, run.messages.get(node, ""))
+            share.failed_trees[node] = tree
         if not node_ids:
             share.full_runs[content] = dict(run.outcomes)
     return run

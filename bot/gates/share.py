@@ -48,8 +48,11 @@ class RunShare:
     scope: Shared = field(default_factory=lambda: Shared(active=False))
     index: git.PrivateIndex | None = None
     # What the run's own test runs saw (the result channel's verdicts, never the model's word):
-    # each test that failed in any of them with its first message, and each content's full run.
+    # each test that failed in any of them with its first message, the git tree of the last run it
+    # failed in (its source then: the tree's blobs stay in the object store), and each content's
+    # full run.
     failed: dict[str, str] = field(default_factory=dict)
+    failed_trees: dict[str, str] = field(default_factory=dict)
     full_runs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def new_scope(self) -> None:

@@ -106,10 +106,11 @@ def worktree_tree(repo: Path, base: str, index: PrivateIndex | None = None) -> s
         return run(repo, "write-tree", extra_env=env_extra).decode().strip()
 
 
-def content_key(repo: Path, base: str, index: PrivateIndex | None = None) -> str:
+def content_key(repo: Path, base: str, index: PrivateIndex | None = None, tree: str | None = None) -> str:
     """A key equal only for equal content the sandbox can see: the tree, plus every file the agent
-    wrote (an ignored one is outside the tree but visible to the tests)."""
-    digest = hashlib.sha256(worktree_tree(repo, base, index).encode())
+    wrote (an ignored one is outside the tree but visible to the tests). `tree`: worktree_tree's
+    answer, when the caller already has it."""
+    digest = hashlib.sha256((tree or worktree_tree(repo, base, index)).encode())
     for rel in sorted(written(repo)):
         digest.update(b"\0" + rel.encode("utf-8", "surrogateescape") + b"\0")
         path = repo / rel

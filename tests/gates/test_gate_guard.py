@@ -267,6 +267,7 @@ def test_assertions_in_app_code_are_not_the_guards_business(small: Callable[[dic
         ("with pytest.raises(TaskNotFoundError):", "with pytest.raises(Exception):", "broadened"),
         ("self.assertEqual(a, b)", "self.assertTrue(a)", "looser"),
         ("self.assertEqual(a, b)", "self.assertTrue(True)", "always passes"),
+        ('assert titles(s) == ["open past"]', 'assert "open past" in titles(s)', "membership"),
     ],
 )
 def test_weakened_detects(old: str, new: str, reason: str) -> None:
@@ -285,6 +286,8 @@ def test_weakened_detects(old: str, new: str, reason: str) -> None:
         ("with pytest.raises(Exception):", "with pytest.raises(TaskNotFoundError):"),
         ("assert r.ok", "assert r.status == 200"),
         ("self.assertTrue(a)", "self.assertEqual(a, b)"),
+        ('assert "a" in titles(s)', 'assert titles(s) == ["a"]'),
+        ('assert titles(s) == ["a"]', 'assert "a" in other(s)'),
     ],
 )
 def test_weakened_accepts(old: str, new: str) -> None:

@@ -112,3 +112,101 @@ def test_a_base_test_deleted_after_failing_is_reported_once(reachable_dir: Path)
     )
     guard = guard_after_tests(ctx)
     assert [f.rule for f in guard.errors] == ["deleted-test"]
+
+
+# -- tests that failed, then passed because their assertions changed --------------------------
+
+WEAKENABLE = """
+    import pytest
+
+    from app import due
+
+
+    class TestOverdue:
+        def test_overdue(self):
+            result = due(-1)
+            assert result == 0
+            assert isinstance(result, int)
+"""
+
+
+def write_test(repo: Path, text: str) -> Path:
+    path = repo / "tests/test_overdue.py"
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def test_a_new_test_loosened_after_it_failed_fails_the_guard(reachable_dir: Path) -> None:
+    repo = repo_with(reachable_dir, BASE)
+    ctx = context(repo)
+    test = write_test(repo, WEAKENABLE)
+    model_runs_tests(ctx)  # red: due(-1) is -1
+    # the cheat: the expectation bends to the broken code instead of the code to the spec
+    test.write_text(test.read_text().replace("assert result == 0", "assert result <= 0"))
+    model_runs_tests(ctx)
+    guard = guard_after_tests(ctx)
+    [finding] = guard.errors
+    assert (finding.rule, finding.file, finding.line) == ("failed-test-weakened", "tests/test_overdue.py", 9)
+    assert finding.message == (
+        "test tests/test_overdue.py::TestOverdue::test_overdue failed earlier in this run and passes "
+        "only since an assertion was weakened (exact comparison `result == 0` loosened to "
+        "`result <= 0`): `assert result == 0` -> `assert result <= 0`: make the code pass the test "
+        "as it was, or correct its expectation where it contradicts the spec; do not weaken it"
+    )
+
+
+def test_a_new_test_whose_failing_assertion_was_dropped_fails_the_guard(reachable_dir: Path) -> None:
+    repo = repo_with(reachable_dir, BASE)
+    ctx = context(repo)
+    test = write_test(repo, WEAKENABLE)
+    model_runs_tests(ctx)
+    test.write_text(test.read_text().replace("        assert result == 0\n", ""))
+    guard = guard_after_tests(ctx)  # the gate's own full run is the final one
+    [finding] = guard.errors
+    assert finding.rule == "failed-test-weakened"
+    assert "passes only since an assertion was removed: `assert result == 0`" in finding.message
+
+
+def test_a_corrected_expectation_or_a_fixed_code_is_no_finding(reachable_dir: Path) -> None:
+    repo = repo_with(reachable_dir, BASE)
+    ctx = context(repo)
+    test = write_test(repo, WEAKENABLE)
+    model_runs_tests(ctx)
+    # a wrong expectation corrected (still an exact check) plus an assertion added: not weaker
+    (repo / "app.py").write_text("def due(days):\n    return max(days, -1) if days < -5 else max(days, 0)\n")
+    test.write_text(
+        test.read_text().replace("assert result == 0", "assert result == 0\n        assert due(-9) == -1")
+    )
+    assert guard_after_tests(ctx).findings == ()
+
+
+def test_a_base_test_loosened_after_failing_is_reported_once_against_the_base(reachable_dir: Path) -> None:
+    repo = repo_with(reachable_dir, BASE)
+    ctx = context(repo)
+    (repo / "app.py").write_text("def due(days):\n    return days + 1\n")
+    model_runs_tests(ctx)  # the base's own test_due fails now
+    base_test = repo / "tests/test_app.py"
+    base_test.write_text(base_test.read_text().replace("assert due(1) == 1", "assert due(1) >= 1"))
+    guard = guard_after_tests(ctx)
+    assert [f.rule for f in guard.errors] == ["assertion-weakened"]
+
+
+def test_a_parametrized_test_loosened_after_failing_is_one_finding(reachable_dir: Path) -> None:
+    repo = repo_with(reachable_dir, BASE)
+    ctx = context(repo)
+    cases = "import pytest\n\nfrom app import due\n\n\n@pytest.mark.parametrize('days', [-1, -2])\n"
+    test = repo / "tests/test_overdue.py"
+    test.write_text(cases + "def test_never_negative(days):\n    assert due(days) == 0\n")
+    model_runs_tests(ctx)  # both cases fail
+    test.write_text(cases + "def test_never_negative(days):\n    assert due(days)\n")
+    guard = guard_after_tests(ctx)
+    assert [(f.rule, f.line) for f in guard.errors] == [("failed-test-weakened", 8)]
+
+
+def test_a_human_change_loosened_after_failing_has_no_history_to_judge(reachable_dir: Path) -> None:
+    repo = repo_with(reachable_dir, BASE)
+    ctx = context(repo, author="human")
+    test = write_test(repo, WEAKENABLE)
+    model_runs_tests(ctx)
+    test.write_text(test.read_text().replace("assert result == 0", "assert result <= 0"))
+    assert guard_after_tests(ctx).findings == ()
