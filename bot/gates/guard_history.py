@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import posixpath
 from collections.abc import Callable
 
@@ -64,11 +65,15 @@ def _final_run(ctx: GateContext) -> dict[str, str] | None:
     run in full (the pytest gate reports that)."""
     if ctx.author != "agent":
         return None
-    try:
-        content = git.content_key(ctx.repo, "HEAD", ctx.share.private_index(ctx.repo))
-    except git.GitError:
-        return None
-    return ctx.share.full_runs.get(content)
+
+    def content() -> str | None:
+        try:
+            return git.content_key(ctx.repo, "HEAD", ctx.share.private_index(ctx.repo))
+        except git.GitError:
+            return None
+
+    key = ctx.share.scope.once(("content", str(ctx.repo)), content)  # both rules, one git add per gate run
+    return ctx.share.full_runs.get(key) if key is not None else None
 
 
 def weakened_failures(ctx: GateContext, at_base: Callable[[str], bytes | None]) -> list[Finding]:
@@ -87,7 +92,7 @@ def weakened_failures(ctx: GateContext, at_base: Callable[[str], bytes | None]) 
         qual = tuple(name.split("[", 1)[0] for name in names)
         path = posixpath.normpath(posixpath.join(ctx.settings.app_directory, file_part))
         # a parametrized test is one function: judged once, when one of its cases now passes
-        if final.get(node) != "passed" or not qual or (path, qual) in seen:
+        if final.get(node) != "passed" or not qual or (path, qual) in seen or not _inside(path):
             continue
         seen.add((path, qual))
         if _function(at_base(path), qual) is not None:
@@ -111,15 +116,18 @@ def weakened_failures(ctx: GateContext, at_base: Callable[[str], bytes | None]) 
     return findings
 
 
+def _inside(path: str) -> bool:
+    """A repository-relative path that stays inside the repository (a node id names a collected
+    file relative to the app directory; one outside the repository is never read)."""
+    return not (posixpath.isabs(path) or path == ".." or path.startswith("../"))
+
+
 def _function(source: bytes | None, qual: tuple[str, ...]) -> tuple[int, list[str]] | None:
     """(first line, lines) of the function `qual` names (class names, then the function's)."""
-    if not source:
+    parsed = _parse(source) if source else None
+    if parsed is None:
         return None
-    try:
-        text = source.decode("utf-8")
-        body: list[ast.stmt] = ast.parse(text).body
-    except (SyntaxError, ValueError):
-        return None
+    text, body = parsed
     node: ast.stmt | None = None
     for index, name in enumerate(qual):
         last = index == len(qual) - 1
@@ -132,6 +140,16 @@ def _function(source: bytes | None, qual: tuple[str, ...]) -> tuple[int, list[st
         return None
     lines = text.splitlines()
     return node.lineno, lines[node.lineno - 1 : node.end_lineno or node.lineno]
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(source: bytes) -> tuple[str, list[ast.stmt]] | None:
+    """A test file's text and statements, parsed once however many of its tests failed."""
+    try:
+        text = source.decode("utf-8")
+        return text, ast.parse(text).body
+    except (SyntaxError, ValueError):
+        return None
 
 
 def _changed_lines(
