@@ -173,3 +173,21 @@ def test_a_task_that_brings_its_own_spec_folder_names_it(tmp_path: Path) -> None
     (tmp_path / "scenarios/verdicts/spec").mkdir()
     corpus = load_corpus(write(tmp_path, GOOD_SESSION, task=spec_task))
     assert corpus.task.spec == (tmp_path / "scenarios/verdicts/spec").resolve()
+
+
+def test_a_corpus_run_prints_no_setup_lines(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """The eval prints one line per session: the project's setup lines stay out of its output."""
+    task = (
+        "task: {example: taskboard, feature: 002-task-due-dates, hidden: {from: hidden, into: t}, "
+        "settings: {setup-command: 'python -c pass', max-repair-rounds: '0'}}\n"
+    )
+    path = write(tmp_path, GOOD_SESSION, task)
+    honest = ROOT / "examples/taskboard/scenarios/002-task-due-dates.yaml"
+    (tmp_path / "scenarios/002-task-due-dates.yaml").write_text(honest.read_text(encoding="utf-8"))
+    corpus = load_corpus(path)
+    with reachable_tempdir(prefix="specship-corpus-") as where:
+        [result] = run_corpus(corpus, where).values()
+    out, err = capfd.readouterr()
+    assert result.skipped is None
+    assert result.gates  # the session ran through the gates, with the setup command before them
+    assert "setup:" not in out + err
