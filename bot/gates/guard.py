@@ -39,7 +39,7 @@ def check(files: list[FileDiff], ctx: GateContext, base: str) -> list[Finding]:
         *assertions(files, gone, old_source),
         *config_findings(files, ctx.repo, base),
         *removed_failures(ctx, gone),
-        *weakened_failures(ctx, old_source),
+        *weakened_failures(ctx, old_source, new_source),
     ]
 
 

@@ -7,9 +7,12 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Callable
+from typing import TypeVar
 
 from bot.gates import Finding
 from bot.gates.diffs import DiffLine, FileDiff, is_test_file
+
+T = TypeVar("T")
 
 _ASSERT_RE = re.compile(
     r"^(assert\b|self\.assert\w*\s*\(|cls\.assert\w*\s*\(|(pytest\.)?raises\s*\(|with\s+pytest\.raises\b)"
@@ -190,28 +193,18 @@ def assertions(
         _normal(ln.text) for _, _, ln in removed_all
     )
     left_removed: dict[tuple[str, int], list[DiffLine]] = {}
-    budget = Counter(spare)
-    for fd, hunk, line in removed_all:
-        key = _normal(line.text)
-        if budget[key] > 0:
-            budget[key] -= 1
-        else:
-            left_removed.setdefault((fd.path, hunk.index), []).append(line)
-    budget = Counter(spare)
+    for fd, hunk, line in _unspent(removed_all, spare, lambda item: item[2].text):
+        left_removed.setdefault((fd.path, hunk.index), []).append(line)
     left_added: dict[tuple[str, int], list[DiffLine]] = {}
-    for fd, hunk, line in added_all:
-        key = _normal(line.text)
-        if budget[key] > 0:
-            budget[key] -= 1
-        else:
-            left_added.setdefault((fd.path, hunk.index), []).append(line)
+    for fd, hunk, line in _unspent(added_all, spare, lambda item: item[2].text):
+        left_added.setdefault((fd.path, hunk.index), []).append(line)
     findings = []
     for fd in tests:
         names = {name for name, _ in gone.get(fd.path, [])}
         ranges = _function_ranges(old_source(fd.path), names) if names else []
         for hunk in fd.hunks:
             where = (fd.path, hunk.index)
-            for old, new in _pair(left_removed.get(where, []), left_added.get(where, [])):
+            for old, new, why in _judged(left_removed.get(where, []), left_added.get(where, [])):
                 if old.old and any(start <= old.old <= end for start, end in ranges):
                     continue  # reported as a deleted test function
                 if new is None:
@@ -224,17 +217,15 @@ def assertions(
                         )
                     )
                     continue
-                why = weakened(old.text, new.text)
-                if why:
-                    findings.append(
-                        Finding(
-                            f"assertion weakened ({why}): `{old.text.strip()[:100]}` -> "
-                            f"`{new.text.strip()[:100]}`",
-                            fd.path,
-                            new.new,
-                            rule="assertion-weakened",
-                        )
+                findings.append(
+                    Finding(
+                        f"assertion weakened ({why}): `{old.text.strip()[:100]}` -> "
+                        f"`{new.text.strip()[:100]}`",
+                        fd.path,
+                        new.new,
+                        rule="assertion-weakened",
                     )
+                )
     return findings
 
 
@@ -247,18 +238,28 @@ def changed_assertions(
     gone = [line for line in removed if _is_assertion(line.text)]
     new = [line for line in added if _is_assertion(line.text)]
     spare = Counter(_normal(line.text) for line in new) & Counter(_normal(line.text) for line in gone)
-    left_gone: list[DiffLine] = []
-    left_new: list[DiffLine] = []
-    for lines, left in ((gone, left_gone), (new, left_new)):
-        budget = Counter(spare)
-        for line in lines:
-            key = _normal(line.text)
-            if budget[key] > 0:
-                budget[key] -= 1
-            else:
-                left.append(line)
+    return _judged(
+        _unspent(gone, spare, lambda line: line.text), _unspent(new, spare, lambda line: line.text)
+    )
+
+
+def _unspent(items: list[T], spare: Counter[str], text: Callable[[T], str]) -> list[T]:
+    """`items` without as many of each normalized assertion as `spare` counts (kept or moved)."""
+    budget = Counter(spare)
+    left = []
+    for item in items:
+        key = _normal(text(item))
+        if budget[key] > 0:
+            budget[key] -= 1
+        else:
+            left.append(item)
+    return left
+
+
+def _judged(removed: list[DiffLine], added: list[DiffLine]) -> list[tuple[DiffLine, DiffLine | None, str]]:
+    """Each removed assertion without a replacement (None, ""), or with a weaker one (and why)."""
     found: list[tuple[DiffLine, DiffLine | None, str]] = []
-    for old, replacement in _pair(left_gone, left_new):
+    for old, replacement in _pair(removed, added):
         if replacement is None:
             found.append((old, None, ""))
         elif why := weakened(old.text, replacement.text):

@@ -76,7 +76,9 @@ def _final_run(ctx: GateContext) -> dict[str, str] | None:
     return ctx.share.full_runs.get(key) if key is not None else None
 
 
-def weakened_failures(ctx: GateContext, at_base: Callable[[str], bytes | None]) -> list[Finding]:
+def weakened_failures(
+    ctx: GateContext, at_base: Callable[[str], bytes | None], now: Callable[[str], bytes | None]
+) -> list[Finding]:
     """Every new test that failed in one of the run's test runs and passes in the final full run
     with an assertion removed or loosened since the last run it failed in.
 
@@ -97,10 +99,8 @@ def weakened_failures(ctx: GateContext, at_base: Callable[[str], bytes | None]) 
         seen.add((path, qual))
         if _function(at_base(path), qual) is not None:
             continue
-        target = ctx.repo / path
-        then = git.show_file(ctx.repo, tree, path)
-        final_source = None if target.is_symlink() else git.show_file(ctx.repo, None, path)
-        before, after = _function(then, qual), _function(final_source, qual)
+        before = _function(git.show_file(ctx.repo, tree, path), qual)
+        after = _function(now(path), qual)
         if before is None or after is None:
             continue
         for old, new, why in changed_assertions(*_changed_lines(before, after)):

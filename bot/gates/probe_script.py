@@ -118,15 +118,11 @@ def _find_source(obj: Any, root: str) -> tuple[str | None, int | None]:
     except (OSError, TypeError):
         return None, None
     code = getattr(obj, "__code__", None)
-    if code is not None and code.co_name != "<lambda>":
-        # A def's own header line is in its block, after its decorators: the first header line
-        # from the first decorator on is the one getsourcelines' block would give, found without
-        # tokenizing the whole function (the cost of a big app's route table).
-        for offset, text in enumerate(lines[index:]):
-            if text.lstrip().startswith(_HEADER):
-                return file, index + 1 + offset
-        return file, index + 1
-    for offset, text in enumerate(inspect.getblock(lines[index:])):  # as getsourcelines does
+    # A def's own header line is in its block, after its decorators: the first header line from
+    # the first decorator on is the one getsourcelines' block would give, found without tokenizing
+    # the whole function (the cost of a big app's route table). Lambdas and classes take the block.
+    plain = code is not None and code.co_name != "<lambda>"
+    for offset, text in enumerate(lines[index:] if plain else inspect.getblock(lines[index:])):
         if text.lstrip().startswith(_HEADER):
             return file, index + 1 + offset
     return file, index + 1

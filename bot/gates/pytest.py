@@ -131,8 +131,9 @@ def run_tests(
     if share is None:
         return fresh()
     try:
-        tree = git.worktree_tree(repo, "HEAD", share.private_index(repo))
-        content = git.content_key(repo, "HEAD", share.private_index(repo), tree)
+        index = share.private_index(repo)
+        tree = git.worktree_tree(repo, "HEAD", index)
+        content = git.content_key(repo, "HEAD", index, tree)
     except git.GitError:
         return fresh()
     key = ("tests", content, *_command_key(test_command, app_directory, python, env), tuple(node_ids))
