@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.git import stamped
 from bot.git.command import ZERO_SHA, GitError, run
+from bot.git.written import log_path
 
 
 def empty_tree(repo: Path) -> str:
@@ -14,11 +16,16 @@ def empty_tree(repo: Path) -> str:
 
 
 def is_repo(repo: Path) -> bool:
-    """True when `repo` is inside a git work tree."""
-    try:
-        return run(repo, "rev-parse", "--is-inside-work-tree").strip() == b"true"
-    except GitError:
-        return False
+    """True when `repo` is inside a git work tree (asked once per .git directory of a work tree's
+    root: a run asks before every test run and every file tool)."""
+
+    def ask() -> bool:
+        try:
+            return run(repo, "rev-parse", "--is-inside-work-tree").strip() == b"true"
+        except GitError:
+            return False
+
+    return stamped.kept("is-repo", repo, lambda: stamped.git_entry(repo), ask)
 
 
 def rev_parse(repo: Path, rev: str) -> str | None:
@@ -86,10 +93,20 @@ def list_files(repo: Path, rev: str | None, prefix: str) -> list[str]:
     return sorted(name for name in out.decode("utf-8", "replace").split("\0") if name)
 
 
-def tracked_files(repo: Path) -> list[str]:
-    """Every path in the index (the files git tracks) under `repo`, relative to it."""
-    out = run(repo, "ls-files", "-z", "--cached")
-    return [name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
+def tracked_files(repo: Path) -> frozenset[str]:
+    """Every path in the index (the files git tracks) under `repo`, relative to it: read again
+    only when the index file changed (Specship's own commits add to it)."""
+
+    def listed() -> frozenset[str]:
+        out = run(repo, "ls-files", "-z", "--cached")
+        return frozenset(name for name in out.decode("utf-8", "surrogateescape").split("\0") if name)
+
+    return stamped.kept("tracked", repo, lambda: _index_stamp(repo), listed)
+
+
+def _index_stamp(repo: Path) -> stamped.Stamp | None:
+    log = log_path(repo)  # the index lies beside it: both per work tree, in the git directory
+    return stamped.stamp(log.parent / "index") if log is not None else None
 
 
 def ignored(repo: Path, paths: list[str]) -> set[str]:

@@ -11,6 +11,7 @@ import contextlib
 import os
 from pathlib import Path
 
+from bot.git import stamped
 from bot.git.command import GitError, run
 
 LOG_NAME = "specship-written"
@@ -19,13 +20,18 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def log_path(repo: Path) -> Path | None:
-    """Where the list of `repo` lives, or None when `repo` is not a git work tree."""
-    try:
-        out = run(repo, "rev-parse", "--git-path", LOG_NAME, timeout=30).decode().strip()
-    except GitError:
-        return None
-    path = Path(out)
-    return path if path.is_absolute() else repo / path
+    """Where the list of `repo` lives, or None when `repo` is not a git work tree (asked once per
+    .git of a work tree's root: every file write and test run needs it)."""
+
+    def ask() -> Path | None:
+        try:
+            out = run(repo, "rev-parse", "--git-path", LOG_NAME, timeout=30).decode().strip()
+        except GitError:
+            return None
+        path = Path(out)
+        return path if path.is_absolute() else Path(repo) / path
+
+    return stamped.kept("written-log", repo, lambda: stamped.git_entry(repo), ask)
 
 
 def record(repo: Path, rel: str, log: Path | None = None) -> None:

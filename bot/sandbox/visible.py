@@ -39,22 +39,10 @@ class TreeView:
         self.is_repo = git.is_repo(root)
         self._log = git.written_log(root) if self.is_repo else None
         self.written: set[str] = set(git.written_paths(root, self._log)) if self.is_repo else set()
-        # The index sits beside that list (both per work tree in the git dir; git's env is ours).
-        self._index = self._log.parent / "index" if self._log is not None else None
-        self._tracked: tuple[tuple[int, int, int] | None, frozenset[str]] = (None, frozenset())
 
     def tracked(self) -> frozenset[str]:
-        """The paths in the index, relative to the root: read again whenever the index changed
-        (Specship's own commits add some). git replaces the index file on every write (lock
-        file, then rename), so its inode, size and mtime tell a changed index from the same one."""
-        if not self.is_repo:
-            return frozenset()
-        stamp = _stamp(self._index)
-        known, names = self._tracked
-        if stamp is None or stamp != known:
-            names = frozenset(git.tracked_files(self.root))
-            self._tracked = (stamp, names)
-        return names
+        """The paths in the index, relative to the root (read again whenever the index changed)."""
+        return git.tracked_files(self.root) if self.is_repo else frozenset()
 
     def visible(self, rel: str) -> bool:
         return not self.is_repo or rel in self.written or rel in self.tracked()
@@ -101,11 +89,3 @@ def _install_dir(root: Path, rel: str) -> str | None:
         if part.lower() in _INSTALL_DIRS or os.path.isfile(root / here / "pyvenv.cfg"):
             return here
     return None
-
-
-def _stamp(path: Path | None) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path) if path is not None else None
-    except OSError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns) if st is not None else None
