@@ -38,6 +38,9 @@ class Commits:
     def head_sha(self) -> str | None:
         raise NotImplementedError
 
+    def one_config(self) -> contextlib.AbstractContextManager[None]:
+        raise NotImplementedError
+
     def _empty_tree(self) -> str:
         raise NotImplementedError
 
@@ -47,8 +50,9 @@ class Commits:
         For a tree Specship owns entirely (tests, tools). A feature run commits only what its agent
         wrote, with commit_paths.
         """
-        self._run("add", "-A", "--", ".")
-        return self._commit_tree(self._run("write-tree").strip(), message)
+        with self.one_config():
+            self._run("add", "-A", "--", ".")
+            return self._commit_tree(self._run("write-tree").strip(), message)
 
     def commit_paths(self, paths: Iterable[str], message: str, timeout: float = 120) -> str | None:
         """Commit HEAD plus exactly `paths` as they are in the work tree; nothing else rides along.
@@ -56,11 +60,12 @@ class Commits:
         An untracked credentials file, or a tracked file another step changed, stays out of the
         commit (uncommitted() lists them). None (and no commit) when those paths did not change.
         """
-        tree = self._tree_with(list(paths), timeout)
-        sha = self._commit_tree(tree, message, timeout)
-        if sha:
-            with contextlib.suppress(GitError):  # keeps `git status` truthful; best effort
-                self._run("reset", "-q", timeout=timeout)
+        with self.one_config():
+            tree = self._tree_with(list(paths), timeout)
+            sha = self._commit_tree(tree, message, timeout)
+            if sha:
+                with contextlib.suppress(GitError):  # keeps `git status` truthful; best effort
+                    self._run("reset", "-q", timeout=timeout)
         return sha
 
     def _tree_with(self, paths: list[str], timeout: float) -> str:

@@ -77,10 +77,16 @@ def config_env(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return env
 
 
-def hardened_env(repo: Path, extra: list[tuple[str, str]] | None = None) -> dict[str, str]:
+def hardened_env(
+    repo: Path,
+    extra: list[tuple[str, str]] | None = None,
+    entries: list[tuple[str, str | None]] | None = None,
+) -> dict[str, str]:
     """extra_env for a writing git command in `repo`: hostile config neutralised, no editors,
-    no replace refs; `extra` config pairs (such as an auth header) come last."""
-    pairs = neutralizing_config(config_entries(repo)) + list(extra or [])
+    no replace refs; `extra` config pairs (such as an auth header) come last. `entries`: the
+    config as config_entries just read it (read here when not given)."""
+    found = config_entries(repo) if entries is None else entries
+    pairs = neutralizing_config(found) + list(extra or [])
     return {
         "GIT_EDITOR": "true",
         "GIT_SEQUENCE_EDITOR": "true",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bot.actions import Runtime
@@ -80,6 +81,7 @@ class Workdir(Commits):
         self._sleep = sleep
         # The remote sha of each branch as Specship last saw it ("" = absent): the lease of the next push.
         self.seen: dict[str, str] = {}
+        self._config: list[tuple[str, str | None]] | None = None  # held by one_config()
         self.branch: str | None = None
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -95,6 +97,25 @@ class Workdir(Commits):
         """The command-scope config network commands get: the auth header, never written to a file."""
         return [("http.extraheader", auth_header(self._token))] if self._token.strip() else []
 
+    @contextlib.contextmanager
+    def one_config(self) -> Iterator[None]:
+        """The repository's config read once for a sequence of Specship's own git commands.
+
+        Nothing else runs between them (no tool call, no sandboxed process, no network), so the
+        config they are hardened against cannot change in between; every command outside such a
+        sequence reads it again, since a config may include a work-tree file the agent can write."""
+        if self._config is not None:
+            yield
+            return
+        try:
+            self._config = config_entries(self.path)
+        except GitError as exc:
+            raise GitError(self._redact(str(exc))) from None
+        try:
+            yield
+        finally:
+            self._config = None
+
     def _run(
         self,
         *args: str,
@@ -106,7 +127,7 @@ class Workdir(Commits):
         try:
             extra = self.network_config() if network else []
             full_env = {
-                **hardened_env(self.path, extra),
+                **hardened_env(self.path, extra, self._config),
                 **self.identity.env(),
                 # Wins over a hostile core.worktree: git must only ever see this directory.
                 "GIT_WORK_TREE": str(self.path),
