@@ -614,3 +614,78 @@ def test_show_files_reads_many_blobs_in_one_call(git_repo: Callable[..., Path]) 
         "a blob 12": None,
     }
     assert found == {path: git.show_file(repo, "HEAD", path) for path in wanted}
+
+
+# -- answers kept while git's files are unchanged ----------------------------------------------
+
+
+def _asked(calls: list[list[str]], *words: str) -> int:
+    return sum(1 for argv in calls if all(w in argv for w in words))
+
+
+def test_a_commit_reads_the_config_once_and_the_next_one_reads_it_again(
+    remote: Path, clone: Callable[[str], Path], argv_log: Callable[[], list[list[str]]], tmp_path: Path
+) -> None:
+    bot = clone("bot")
+    wd = Workdir(bot, remote_url=str(remote))
+    wd.prepare_branch(BRANCH, "main")
+    write(bot, {"a.txt": "a\n"})
+    before = _asked(argv_log(), "config", "--list")
+    assert wd.commit_paths(["a.txt"], "a") is not None
+    assert _asked(argv_log(), "config", "--list") - before == 1  # not once per git command
+    # The config changes between two commits (an include may name a file the agent writes): the
+    # next commit reads it again, so the filter it adds is neutralised too.
+    hit = tmp_path / "sentinels"
+    hit.mkdir()
+    with (bot / ".git/config").open("a") as config:
+        config.write(f'[filter "late"]\n\tclean = touch {hit}/clean\n\trequired = true\n')
+    write(bot, {".gitattributes": "* filter=late\n", "b.txt": "b\n"})
+    assert wd.commit_paths([".gitattributes", "b.txt"], "b") is not None
+    assert sorted(p.name for p in hit.iterdir()) == []
+    assert hgit(bot, "cat-file", "blob", "HEAD:b.txt") == "b"
+
+
+def test_tracked_files_are_listed_again_only_when_the_index_changes(
+    remote: Path, clone: Callable[[str], Path], argv_log: Callable[[], list[list[str]]]
+) -> None:
+    bot = clone("bot")
+    assert git.tracked_files(bot) == {"README.md", "app/main.py"}
+    assert git.tracked_files(bot) == {"README.md", "app/main.py"}
+    assert _asked(argv_log(), "ls-files") == 1
+    write(bot, {"new.py": "x = 2\n"})
+    assert "new.py" not in git.tracked_files(bot)  # written, not added: the index is the same
+    hgit(bot, "add", "new.py")
+    assert "new.py" in git.tracked_files(bot)
+    assert _asked(argv_log(), "ls-files") == 2
+    assert git.tracked_files(bot / "app") == {"main.py"}  # relative to the directory asked about
+
+
+def test_where_a_work_tree_keeps_its_git_files_is_asked_once_per_git_directory(
+    tmp_path: Path, argv_log: Callable[[], list[list[str]]]
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "sub").mkdir(parents=True)
+    hgit(repo, "init", "-q")
+    for _ in range(3):
+        assert git.is_repo(repo)
+        assert git.written_log(repo) == repo / ".git" / "specship-written"
+    assert (_asked(argv_log(), "--is-inside-work-tree"), _asked(argv_log(), "--git-path")) == (1, 1)
+    # a subdirectory has no .git of its own to follow: git is asked each time, and answers
+    assert git.is_repo(repo / "sub")
+    assert git.is_repo(repo / "sub")
+    assert _asked(argv_log(), "--is-inside-work-tree") == 3
+    # the .git directory goes away: no longer a work tree, and nothing kept says otherwise
+    shutil.rmtree(repo / ".git")
+    assert not git.is_repo(repo)
+    assert git.written_log(repo) is None
+    # a linked work tree's .git is a file naming its git directory; followed by its own stamp
+    main = tmp_path / "main"
+    main.mkdir()
+    hgit(main, "init", "-q")
+    write(main, {"f.txt": "f\n"})
+    hgit(main, "add", "-A")
+    hgit(main, "commit", "-q", "-m", "f")
+    hgit(main, "worktree", "add", "-q", str(tmp_path / "linked"))
+    log = git.written_log(tmp_path / "linked")
+    assert log is not None
+    assert log.parent == (main / ".git" / "worktrees" / "linked").resolve()
