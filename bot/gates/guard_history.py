@@ -14,6 +14,7 @@ import difflib
 import functools
 import posixpath
 from collections.abc import Callable
+from pathlib import Path
 
 from bot import git
 from bot.gates import Finding, GateContext
@@ -87,19 +88,23 @@ def weakened_failures(
     final = _final_run(ctx) if ctx.share.failed_trees else None
     if final is None:
         return []
-    findings: list[Finding] = []
-    seen: set[tuple[str, tuple[str, ...]]] = set()
+    judged: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}  # (path, qual) -> (node, tree)
     for node, tree in ctx.share.failed_trees.items():
         file_part, *names = node.split("::")
         qual = tuple(name.split("[", 1)[0] for name in names)
         path = posixpath.normpath(posixpath.join(ctx.settings.app_directory, file_part))
         # a parametrized test is one function: judged once, when one of its cases now passes
-        if final.get(node) != "passed" or not qual or (path, qual) in seen or not _inside(path):
+        if final.get(node) != "passed" or not qual or (path, qual) in judged or not _inside(path):
             continue
-        seen.add((path, qual))
-        if _function(at_base(path), qual) is not None:
-            continue
-        before = _function(git.show_file(ctx.repo, tree, path), qual)
+        if _function(at_base(path), qual) is None:
+            judged[path, qual] = (node, tree)
+    by_tree: dict[str, set[str]] = {}
+    for (path, _), (_, tree) in judged.items():
+        by_tree.setdefault(tree, set()).add(path)
+    sources = {tree: _read_all(ctx.repo, tree, paths) for tree, paths in by_tree.items()}
+    findings: list[Finding] = []
+    for (path, qual), (node, tree) in judged.items():
+        before = _function(sources[tree].get(path), qual)
         after = _function(now(path), qual)
         if before is None or after is None:
             continue
@@ -114,6 +119,14 @@ def weakened_failures(
             message = WEAKENED.format(node=node, change=change)
             findings.append(Finding(message, path, line, rule=RULE_WEAKENED))
     return findings
+
+
+def _read_all(repo: Path, tree: str, paths: set[str]) -> dict[str, bytes | None]:
+    """The files at a failing run's tree, in one cat-file however many of its tests are judged."""
+    try:
+        return git.show_files(repo, tree, sorted(paths))
+    except git.GitError:  # the tree is gone: nothing to compare with
+        return {}
 
 
 def _inside(path: str) -> bool:
