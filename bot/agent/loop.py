@@ -12,6 +12,7 @@ from typing import Any
 from bot.agent import prompts
 from bot.agent.ledger import Ledger
 from bot.agent.model import CallFailed, Model, ModelResponse
+from bot.agent.sizes import JsonLength
 from bot.agent.tool_calls import ToolCallChecker
 from bot.agent.tools import Toolbox, ToolResult
 from bot.agent.transcript import Transcript
@@ -73,6 +74,7 @@ class Agent:
     _truncations: int = 0
     _nudges: int = 0
     _empty_replies: int = 0
+    _length: JsonLength = field(default_factory=JsonLength)
 
     def run(self, task: str) -> None:
         """Start the conversation; returns only by raising an AgentStop (or an error)."""
@@ -180,7 +182,7 @@ class Agent:
 
     def _check_budget(self) -> None:
         """Stop before a call whose worst case (prompt estimate + max_tokens) would pass max-cost-usd."""
-        chars = len(self.system) + len(json.dumps(self.tools.definitions())) + len(json.dumps(self.messages))
+        chars = len(self.system) + len(json.dumps(self.tools.definitions())) + self._length(self.messages)
         prompt = math.ceil(chars / CHARS_PER_TOKEN)
         worst = self.ledger.price.worst_case(prompt, self.limits.max_tokens)
         spent = self.ledger.cost_usd

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from bot.agent.catalogue import catalogue
@@ -16,6 +17,7 @@ from bot.agent.scenario_play import (
     scripted_thinking,
     to_content_blocks,
 )
+from bot.agent.sizes import COMPACT, JsonLength
 from bot.exceptions import FatalError
 
 
@@ -32,6 +34,7 @@ class ScriptedModel:
         self.index = 0
         self._ids = id_factory(seed=scenario.source)
         self._cached = 0
+        self._length = JsonLength(COMPACT)
 
     def complete(
         self,
@@ -57,7 +60,8 @@ class ScriptedModel:
                     "Update the scenario to match the harness, or fix the regression.",
                 )
         content = to_content_blocks(turn, self._ids, scripted_thinking(turn))
-        total = estimate_tokens(system) + estimate_tokens(tools) + estimate_tokens(messages)
+        sent = max(1, math.ceil(self._length(messages) / 4))  # estimate_tokens(messages), kept per message
+        total = estimate_tokens(system) + estimate_tokens(tools) + sent
         cache_read = min(self._cached, total)
         usage = Usage(
             input_tokens=turn.usage.input_tokens if turn.usage.input_tokens is not None else 4,
