@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Iterator
 
+from bot import parsed
 from bot.gates import Finding
 from bot.gates.diffs import FileDiff, is_test_file
 
@@ -254,7 +255,7 @@ def runner_findings(files: Iterable[FileDiff], new_source: Callable[[str], bytes
         if source is None:
             continue
         try:
-            tree = ast.parse(source, filename=fd.path)
+            tree = parsed.parse(source, fd.path)
         except (SyntaxError, ValueError):
             continue  # bandit reports files that do not parse
         findings.extend(_Reader(fd.path, tree, added).read())

@@ -6,6 +6,7 @@ import ast
 import re
 from collections.abc import Iterable
 
+from bot import parsed
 from bot.gates import Finding, Severity
 from bot.gates.security_values import (
     GETENV,
@@ -287,7 +288,7 @@ def scan_source(
     names are followed within the file only.
     """
     try:
-        tree = ast.parse(source, filename=path)
+        tree = parsed.parse(source, path)
     except (SyntaxError, ValueError):
         return []  # bandit reports files it cannot parse
     scanner = _Scanner(resolver)

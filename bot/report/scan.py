@@ -9,6 +9,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
+from bot import parsed
 from bot.report.evidence import FilePatch, is_test_file
 
 _HTTP_NAME = re.compile(r"^HTTP_(\d{3})(?:_|$)")
@@ -284,7 +285,7 @@ def scan_python(patch: FilePatch, source: str | None) -> tuple[list[StatusUse], 
             0 < n <= len(lines) and lines[n - 1] == t.rstrip("\r") for n, t in patch.added.items()
         )
         try:
-            tree = ast.parse(source) if consistent else None
+            tree = parsed.parse(source, patch.path) if consistent else None
         except (SyntaxError, ValueError, RecursionError):
             tree = None
         if tree is not None:
