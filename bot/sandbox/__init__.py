@@ -17,7 +17,7 @@ from bot.sandbox.process import (
 )
 from bot.sandbox.project_env import ProjectEnv, project_environment
 from bot.sandbox.project_layout import import_roots
-from bot.sandbox.users import SANDBOX_USERS, SandboxUser, dropping, sandbox_user, scratch_dir
+from bot.sandbox.users import SANDBOX_USERS, SandboxUser, dropping, remove_soon, sandbox_user, scratch_dir
 from bot.sandbox.workspace import prepare_workspace_for_sandbox, read_untrusted_file
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "project_environment",
     "pytest_argv",
     "read_untrusted_file",
+    "remove_soon",
     "run",
     "sandbox_env",
     "sandbox_user",

@@ -8,6 +8,7 @@ import pwd
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,8 +77,23 @@ def scratch_dir(user: SandboxUser | None = None, base: Path | None = None) -> It
             os.chown(path, who.uid, who.gid)
         yield path
     finally:
-        # rmtree does not follow symlinks the sandbox may have planted inside.
+        remove_soon(path)
+
+
+def remove_soon(path: Path) -> None:
+    """Take a used directory away now and delete it beside the next step.
+
+    It is renamed at once, so its name is gone when the caller goes on; the files are deleted by
+    a thread, while Specship waits for the next sandboxed run (a test run's temporary files take
+    milliseconds to delete). The interpreter waits for the thread at exit. rmtree does not follow
+    symlinks the sandbox may have planted inside."""
+    gone = path.with_name(f"{path.name}-removed")
+    try:
+        os.rename(path, gone)
+    except OSError:  # not ours to rename (or already gone): delete it here and now
         shutil.rmtree(path, ignore_errors=True)
+        return
+    threading.Thread(target=shutil.rmtree, args=(gone, True), name="specship-remove").start()
 
 
 def require_reachable(path: Path) -> None:

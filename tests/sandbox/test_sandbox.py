@@ -812,3 +812,19 @@ def test_strip_persisted_credentials_from_a_linked_worktree(tmp_path: Path) -> N
     assert removed == [f"{main / '.git' / 'config'}: http.https://github.com/.extraheader"]
     assert TOKEN not in (main / ".git" / "config").read_text()
     assert HEADER.split()[-1] not in (main / ".git" / "config").read_text()
+
+
+def test_a_used_directory_is_gone_at_once_and_deleted_beside_the_next_step(tmp_path: Path) -> None:
+    used = tmp_path / "specship-sandbox-x"
+    (used / "deep" / "er").mkdir(parents=True)
+    (used / "deep" / "er" / "junit.xml").write_text("<testsuites/>")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not the sandbox's to delete")
+    (used / "link").symlink_to(outside, target_is_directory=True)
+    sandbox.remove_soon(used)
+    assert not used.exists()  # the name is free the moment the caller goes on
+    for thread in [t for t in threading.enumerate() if t.name == "specship-remove"]:
+        thread.join(timeout=30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["outside"]
+    assert (outside / "keep.txt").read_text() == "not the sandbox's to delete"  # links not followed
