@@ -6,6 +6,7 @@ import json
 import os
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +33,7 @@ PROBE_KEYS = Path(__file__).with_name("probe_keys.py")
 PLACEHOLDER = "specship-probe-placeholder-".ljust(72, "0")
 OUTPUT_CAP = 32 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 120.0
+SPAWN_WAIT_S = 2.0  # at most this long before the other gates go on (a slow fork is not a hang)
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 _SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|KEY|CREDENTIAL|PRIVATE|SALT", re.I)
 _SANDBOX_OWN = frozenset({"PATH", "LANG", "LC_ALL", "TZ", "CI"})
@@ -180,23 +182,32 @@ def _auth_probe(doc: dict[str, Any]) -> AuthProbe | None:
 
 
 def _probe(
-    ctx: GateContext, location: AppLocation, timeout: float, env: dict[str, str]
+    ctx: GateContext,
+    location: AppLocation,
+    timeout: float,
+    env: dict[str, str],
+    started: threading.Event | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
     """The sandboxed import itself: nothing here reads a parse cache or git, so it may run in a
-    thread while other gates do."""
+    thread while other gates do; `started` is set once the import's process exists (or will not)."""
     nonce = secrets.token_hex(16)
     files = {f.name: f for f in (PROBE_SCRIPT, PROBE_AUTH, PROBE_KEYS)}
-    with installed(files) as harness:
-        helpers = {"helper": str(harness / PROBE_AUTH.name), "keys": str(harness / PROBE_KEYS.name)}
-        config = json.dumps({**helpers, "key": PLACEHOLDER})
-        result = sandbox.run(
-            [ctx.python, str(harness / PROBE_SCRIPT.name), nonce, location.spec, config],
-            cwd=ctx.app_dir,
-            timeout=timeout,
-            isolate=True,
-            env=env,
-            output_cap=OUTPUT_CAP,
-        )
+    try:
+        with installed(files) as harness:
+            helpers = {"helper": str(harness / PROBE_AUTH.name), "keys": str(harness / PROBE_KEYS.name)}
+            config = json.dumps({**helpers, "key": PLACEHOLDER})
+            result = sandbox.run(
+                [ctx.python, str(harness / PROBE_SCRIPT.name), nonce, location.spec, config],
+                cwd=ctx.app_dir,
+                timeout=timeout,
+                isolate=True,
+                env=env,
+                output_cap=OUTPUT_CAP,
+                started=started,
+            )
+    finally:
+        if started is not None:
+            started.set()
     doc = parse_probe_output(result.output, nonce)
     if doc is not None:
         return doc, ""
@@ -232,8 +243,13 @@ def start_app_info(
         done = _probe(ctx, found, timeout, env)
         return lambda: _app_info(ctx, found, *done)
     pool = ThreadPoolExecutor(1, thread_name_prefix="specship-probe")
-    future = pool.submit(_probe, ctx, found, timeout, env)
+    started = threading.Event()
+    future = pool.submit(_probe, ctx, found, timeout, env, started)
     pool.shutdown(wait=False)  # the thread ends with the probe; nothing else is ever queued
+    # The gates that run meanwhile hold the GIL for milliseconds at a time, and each system call
+    # of the thread's start-up (scratch directories, the fork) would wait for it: the import
+    # starts ~25 ms sooner when they begin once its process exists.
+    started.wait(SPAWN_WAIT_S)
     return lambda: _app_info(ctx, found, *future.result())
 
 

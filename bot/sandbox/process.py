@@ -165,6 +165,7 @@ def run(
     stdin: bytes | None = None,
     user: SandboxUser | None = None,
     pass_fds: Sequence[int] = (),
+    started: threading.Event | None = None,
 ) -> ProcessResult:
     """Run argv (never a shell) in its own session with a timeout and a bounded output capture.
 
@@ -174,6 +175,8 @@ def run(
     for what that leaves open. isolate=False is for trusted commands (git): `env` as given
     (default: a copy of ours, so the caller must strip secrets), same uid. `pass_fds` are kept
     open in the child at the same numbers (the pytest gate's result channel); all others close.
+    `started` is set once the process exists or could not be started (it is not set when the run
+    is refused before that): a caller's other thread can hold back its own work until then.
     """
     args = _argv(argv)
     if output_cap < 1024:
@@ -184,7 +187,7 @@ def run(
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         environ = dict(os.environ if env is None else env)
-        return _launch(_Launch(args, args), cwd=cwd, env=environ, limits=limits)
+        return _launch(_Launch(args, args), cwd=cwd, env=environ, limits=limits, started=started)
     # Generated code never outlives the run's time budget, whatever timeout its caller chose.
     limit, by_budget = policy.capped(timeout)
     if limit <= 0:
@@ -207,7 +210,7 @@ def run(
                 launch = replace(launch, argv=tuple(network.wrap(args, drop)), drop=None, isolated=True)
             else:
                 _say_not_isolated(reason)
-        return _launch(launch, cwd=cwd, env=child_env, limits=limits, umask=0o077)
+        return _launch(launch, cwd=cwd, env=child_env, limits=limits, umask=0o077, started=started)
 
 
 _told: set[str] = set()
@@ -241,10 +244,16 @@ class _Limits:
 
 
 def _launch(
-    launch: _Launch, *, cwd: Path, env: dict[str, str], limits: _Limits, umask: int = -1
+    launch: _Launch,
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    limits: _Limits,
+    umask: int = -1,
+    started: threading.Event | None = None,
 ) -> ProcessResult:
     args, drop = launch.shown, launch.drop
-    started = time.monotonic()
+    began = time.monotonic()
     try:
         proc = subprocess.Popen(
             launch.argv,
@@ -266,6 +275,9 @@ def _launch(
         code = 127 if isinstance(exc, FileNotFoundError) else 126
         message = f"[could not start {args[0]!r} in {cwd}: {exc.strerror or exc}]"
         return ProcessResult(args, code, message, False, 0.0, 0, limits.timeout)
+    finally:
+        if started is not None:
+            started.set()
     if proc.stdout is None:  # pragma: no cover - stdout=PIPE always sets it
         raise RuntimeError("no output pipe")
     capture = Capture(limits.output_cap)
@@ -275,7 +287,7 @@ def _launch(
     if limits.stdin is not None:
         threading.Thread(target=feed_stdin, args=(proc.stdin, limits.stdin), daemon=True).start()
     try:
-        timed_out = not _wait_exit(proc.pid, started + limits.timeout)
+        timed_out = not _wait_exit(proc.pid, began + limits.timeout)
         if timed_out:
             _signal_group(proc.pid, signal.SIGTERM)
             if not _wait_exit(proc.pid, time.monotonic() + TERM_GRACE_S):
@@ -303,16 +315,30 @@ def _launch(
     proc.stdout.close()
     output, dropped = capture.text()
     out_of_time = timed_out and limits.by_budget
-    if out_of_time:
-        output += "\n" + OUT_OF_TIME.format(seconds=f"{limits.timeout:.0f}")
-    elif timed_out:
-        output += f"\n[timed out after {limits.timeout:g} s; the process group was killed]"
-    if held:
-        output += "\n[a process outside the group still held the output pipe; stopped reading]"
-    duration = time.monotonic() - started
+    duration = time.monotonic() - began
     return ProcessResult(
-        args, returncode, output, timed_out, duration, dropped, limits.timeout, out_of_time, launch.isolated
+        args,
+        returncode,
+        output + _notes(timed_out, out_of_time, held, limits.timeout),
+        timed_out,
+        duration,
+        dropped,
+        limits.timeout,
+        out_of_time,
+        launch.isolated,
     )
+
+
+def _notes(timed_out: bool, out_of_time: bool, held: bool, timeout: float) -> str:
+    """What the harness adds to a process's output about how it ended."""
+    notes = ""
+    if out_of_time:
+        notes += "\n" + OUT_OF_TIME.format(seconds=f"{timeout:.0f}")
+    elif timed_out:
+        notes += f"\n[timed out after {timeout:g} s; the process group was killed]"
+    if held:
+        notes += "\n[a process outside the group still held the output pipe; stopped reading]"
+    return notes
 
 
 def _kill_leader(pid: int) -> None:

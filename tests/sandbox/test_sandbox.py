@@ -828,3 +828,27 @@ def test_a_used_directory_is_gone_at_once_and_deleted_beside_the_next_step(tmp_p
         thread.join(timeout=30)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["outside"]
     assert (outside / "keep.txt").read_text() == "not the sandbox's to delete"  # links not followed
+
+
+def test_started_is_set_once_the_process_exists_and_when_it_cannot_start(
+    child_python: str, shared_dir: Path
+) -> None:
+    started = threading.Event()
+    results: list[sandbox.ProcessResult] = []
+    marker = f"started-{secrets.token_hex(8)}"
+    argv = [child_python, "-c", f"import time; time.sleep(2)  # {marker}"]
+    runner = threading.Thread(
+        target=lambda: results.append(sandbox.run(argv, cwd=shared_dir, timeout=30, started=started))
+    )
+    runner.start()
+    assert started.wait(10)
+    # set once the process exists (it is there to be found), not before and not when it is over
+    found = subprocess.run(["pgrep", "-af", marker], check=False, capture_output=True, text=True).stdout
+    assert marker in found
+    assert runner.is_alive()
+    runner.join(30)
+    assert results[0].returncode == 0
+    missing = threading.Event()
+    result = sandbox.run(["/nonexistent/tool"], cwd=shared_dir, timeout=5, started=missing)
+    assert result.returncode == 127
+    assert missing.is_set()  # nobody waits for a process that never was
