@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import time
@@ -44,23 +43,26 @@ def with_cache_breakpoints(
     """
     ephemeral = {"type": "ephemeral"}
     system_blocks = [{"type": "text", "text": system, "cache_control": ephemeral}]
-    tools = copy.deepcopy(tools)
-    messages = copy.deepcopy(messages)
+    # Only the two marked turns are copied (their last block gets the mark): copying the whole
+    # conversation on every request would grow with the square of the run's length.
+    sent = list(messages)
     marked = 0
-    for message in reversed(messages):
+    for index in range(len(sent) - 1, -1, -1):
+        message = sent[index]
         if message["role"] != "user":
             continue
         content = message["content"]
         if isinstance(content, str):
-            message["content"] = [{"type": "text", "text": content, "cache_control": ephemeral}]
+            blocks = [{"type": "text", "text": content, "cache_control": ephemeral}]
         elif content:
-            content[-1]["cache_control"] = ephemeral
+            blocks = [*content[:-1], {**content[-1], "cache_control": ephemeral}]
         else:
             continue
+        sent[index] = {**message, "content": blocks}
         marked += 1
         if marked == 2:
             break
-    return system_blocks, tools, messages
+    return system_blocks, list(tools), sent
 
 
 def needs_streaming(max_tokens: int) -> bool:

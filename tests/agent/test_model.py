@@ -186,7 +186,12 @@ def test_breakpoints_sit_on_system_and_the_two_newest_user_turns() -> None:
     _, _, first = with_cache_breakpoints("sys", TOOL_DEFINITIONS, messages[:1])
     assert first[0]["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert "cache_control" not in messages[2]["content"][-1], "the caller's messages are not mutated"
+    assert "cache_control" not in messages[4]["content"][-1]
+    assert messages[0]["content"] == "task"
     assert "cache_control" not in TOOL_DEFINITIONS[-1]
+    # only the marked turns are copied: the rest of the conversation is sent as it is
+    assert [sent[i] is messages[i] for i in range(5)] == [True, True, False, True, False]
+    assert sent[4]["content"][0] is messages[4]["content"][0]
 
 
 def test_system_prompt_has_nothing_per_run() -> None:
