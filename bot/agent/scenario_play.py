@@ -64,7 +64,12 @@ def scripted_thinking(turn: Turn) -> list[dict[str, Any]]:
 def estimate_tokens(value: object) -> int:
     """A rough token count: a string's length, or its compact JSON's, divided by four."""
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    return max(1, math.ceil(len(text) / 4))
+    return tokens_of(len(text))
+
+
+def tokens_of(chars: int) -> int:
+    """estimate_tokens for a text of `chars` characters (at least one token)."""
+    return max(1, math.ceil(chars / 4))
 
 
 def _text_of(content: object) -> str:

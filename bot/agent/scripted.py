@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from bot.agent.catalogue import catalogue
@@ -16,6 +15,7 @@ from bot.agent.scenario_play import (
     id_factory,
     scripted_thinking,
     to_content_blocks,
+    tokens_of,
 )
 from bot.agent.sizes import COMPACT, JsonLength
 from bot.exceptions import FatalError
@@ -60,8 +60,8 @@ class ScriptedModel:
                     "Update the scenario to match the harness, or fix the regression.",
                 )
         content = to_content_blocks(turn, self._ids, scripted_thinking(turn))
-        sent = max(1, math.ceil(self._length(messages) / 4))  # estimate_tokens(messages), kept per message
-        total = estimate_tokens(system) + estimate_tokens(tools) + sent
+        # estimate_tokens(messages), each message measured once (compact JSON, as estimate_tokens)
+        total = estimate_tokens(system) + estimate_tokens(tools) + tokens_of(self._length(messages))
         cache_read = min(self._cached, total)
         usage = Usage(
             input_tokens=turn.usage.input_tokens if turn.usage.input_tokens is not None else 4,
