@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import ast
 import difflib
-import functools
 import posixpath
 from collections.abc import Callable
 from pathlib import Path
 
-from bot import git
+from bot import git, parsed
 from bot.gates import Finding, GateContext
 from bot.gates.diffs import DiffLine
 from bot.gates.guard_asserts import changed_assertions
@@ -137,10 +136,10 @@ def _inside(path: str) -> bool:
 
 def _function(source: bytes | None, qual: tuple[str, ...]) -> tuple[int, list[str]] | None:
     """(first line, lines) of the function `qual` names (class names, then the function's)."""
-    parsed = _parse(source) if source else None
-    if parsed is None:
+    read = _parse(source) if source else None
+    if read is None:
         return None
-    text, body = parsed
+    text, body = read
     node: ast.stmt | None = None
     for index, name in enumerate(qual):
         last = index == len(qual) - 1
@@ -155,12 +154,11 @@ def _function(source: bytes | None, qual: tuple[str, ...]) -> tuple[int, list[st
     return node.lineno, lines[node.lineno - 1 : node.end_lineno or node.lineno]
 
 
-@functools.lru_cache(maxsize=64)
 def _parse(source: bytes) -> tuple[str, list[ast.stmt]] | None:
-    """A test file's text and statements, parsed once however many of its tests failed."""
+    """A test file's text and statements (bot.parsed parses it once however many tests failed)."""
     try:
         text = source.decode("utf-8")
-        return text, ast.parse(text).body
+        return text, parsed.parse(text).body
     except (SyntaxError, ValueError):
         return None
 
