@@ -79,13 +79,14 @@ def specs_split(repo: Path) -> str:
         f"`specs` costs ~{per:.0f} ms of CPU per feature, so {r['features']} features take {total:.1f} s in "
         "one process (reading each feature and checking its readiness, as the command does; the command "
         f"itself spreads the features over {usable_cpus()} worker process(es), one per usable CPU). "
-        f"{markdown:.1f} s ({markdown / total:.0%}) is markdown-it's block parse of the spec, plan, tasks "
-        "and checklist files (each parsed once; inline parsing is off); "
+        f"{markdown:.1f} s ({markdown / total:.0%}) is the Markdown block parse of the spec, plan, tasks "
+        "and checklist files (each parsed once, by speckit.blocks: markdown-it's block algorithm without "
+        "its token objects); "
         f"{contracts:.1f} s ({contracts / total:.0%}) is the contracts' YAML (one libyaml parse each, then "
         "PyYAML's pure-Python constructor); the remaining "
         f"{total - markdown - contracts:.1f} s is Spec Kit's own parsing, readiness and the report. "
-        "A further cut would mean parsing contracts lazily or a faster Markdown block parser; no "
-        "tuning of this path reaches 8×, which leaves ~19 ns per byte for reading and checking."
+        "What is left is spread over every parser and check, with the contracts' YAML the largest "
+        "single part; 8× leaves ~19 ns per byte for reading and checking."
     )
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from markdown_it import MarkdownIt
 
+from bot.speckit import blocks
 from bot.speckit.model import Field, Problem
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -22,10 +22,17 @@ _FIELD = re.compile(r"\*\*([^*\n]+?)(?:\*\*\s*:|:\s*\*\*)\s*")
 _SEPARATOR = re.compile(r"\s+\|\s+$")
 _BULLET = re.compile(r"^[-*+]\s+")
 
-# Only the block structure is used (inline tokens keep their raw .content), so inline parsing, two
-# thirds of the cost on real specs, is switched off; so are link reference definitions, which
-# nothing here resolves (such a line stays an ordinary paragraph).
-_PARSER = MarkdownIt("commonmark").enable("table").disable(["inline", "reference"])
+
+@functools.cache
+def _parser() -> Any:
+    """markdown-it, for the files speckit.blocks does not follow (imported only then).
+
+    Only the block structure is used (inline tokens keep their raw .content), so inline parsing,
+    two thirds of the cost on real specs, is switched off; so are link reference definitions,
+    which nothing here resolves (such a line stays an ordinary paragraph)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").disable(["inline", "reference"])
 
 
 def decode(data: bytes | str) -> str:
@@ -203,13 +210,8 @@ def load(data: bytes | str, path: str) -> Doc:
             )
     lines = decode(data).split("\n")
     skip = _front_matter(lines)
-    source = "\n".join([""] * skip + lines[skip:])
-    try:
-        tokens = _PARSER.parse(source)
-    except Exception as exc:  # a markdown-it bug must not stop the run; the file is reported instead
-        tokens = []
-        problems.append(Problem(path, None, f"cannot parse Markdown ({exc})", "simplify it", "parse"))
-    headings, items, rows, fences, hidden = _walk(tokens, len(lines))
+    found = _blocks([""] * skip + lines[skip:], path, problems)
+    headings, items, rows, fences, hidden = _finish(found, len(lines))
     return Doc(
         path=path,
         lines=tuple(lines),
@@ -223,14 +225,27 @@ def load(data: bytes | str, path: str) -> Doc:
     )
 
 
-def _walk(
-    tokens: list[Any], total: int
-) -> tuple[tuple[Heading, ...], tuple[Item, ...], tuple[Row, ...], tuple[Fence, ...], set[int]]:
-    raw_headings: list[tuple[int, str, int]] = []
-    items: list[Item] = []
-    rows: list[Row] = []
-    fences: list[Fence] = []
-    hidden: set[int] = set()
+def _blocks(lines: list[str], path: str, problems: list[Problem]) -> blocks.Blocks:
+    """The block structure: speckit.blocks when the file is in its subset, else markdown-it."""
+    try:
+        return blocks.scan(lines)
+    except Exception:  # Unsupported, or a scanner bug: either way markdown-it decides
+        return from_tokens(_tokens(lines, path, problems))
+
+
+def _tokens(lines: list[str], path: str, problems: list[Problem]) -> list[Any]:
+    try:
+        tokens: list[Any] = _parser().parse("\n".join(lines))
+    except Exception as exc:  # a markdown-it bug must not stop the run; the file is reported instead
+        problems.append(Problem(path, None, f"cannot parse Markdown ({exc})", "simplify it", "parse"))
+        return []
+    return tokens
+
+
+def from_tokens(tokens: list[Any]) -> blocks.Blocks:
+    """What the reader keeps of markdown-it's block tokens, in the form speckit.blocks gives."""
+    found = blocks.Blocks()
+    items, rows, fences, hidden = found.items, found.rows, found.fences, found.hidden
     lists: list[bool] = []
     open_items: list[list[Any]] = []
     row: list[Any] | None = None
@@ -239,7 +254,7 @@ def _walk(
         kind = tok.type
         span = tok.map or [0, 0]
         if kind == "heading_open" and index + 1 < len(tokens):
-            raw_headings.append((int(tok.tag[1:]), tokens[index + 1].content, span[0] + 1))
+            found.headings.append((int(tok.tag[1:]), tokens[index + 1].content, span[0] + 1))
         elif kind in ("bullet_list_open", "ordered_list_open"):
             lists.append(kind == "ordered_list_open")
         elif kind in ("bullet_list_close", "ordered_list_close") and lists:
@@ -255,7 +270,7 @@ def _walk(
                 open_items[-1][4] = " ".join(tok.content.split())
         elif kind == "list_item_close" and open_items:
             line, end, ordered, number, text, depth = open_items.pop()
-            items.append(Item(line, end, ordered, number, text or "", depth))
+            items.append((line, end, ordered, number, text or "", depth))
         elif kind == "thead_open":
             in_head = True
         elif kind == "thead_close":
@@ -265,16 +280,25 @@ def _walk(
         elif kind == "inline" and row is not None:
             row[1].append(tok.content.strip())
         elif kind == "tr_close" and row is not None:
-            rows.append(Row(row[0], tuple(row[1]), in_head))
+            rows.append((row[0], tuple(row[1]), in_head))
             row = None
         elif kind in ("fence", "code_block"):
-            fences.append(Fence(span[0] + 1, span[1], tok.info.strip(), tok.content, kind == "fence"))
+            fences.append((span[0] + 1, span[1], tok.info.strip(), tok.content, kind == "fence"))
             hidden.update(range(span[0] + 1, span[1] + 1))
         elif kind == "html_block" and tok.content.lstrip().startswith("<!--"):
             hidden.update(range(span[0] + 1, span[1] + 1))
+    return found
+
+
+def _finish(
+    found: blocks.Blocks, total: int
+) -> tuple[tuple[Heading, ...], tuple[Item, ...], tuple[Row, ...], tuple[Fence, ...], set[int]]:
+    raw_headings = found.headings
     headings = []
     for i, (level, raw, line) in enumerate(raw_headings):
         end = next((ln - 1 for lv, _, ln in raw_headings[i + 1 :] if lv <= level), total)
         headings.append(Heading(level, raw, clean_heading(raw), line, end))
-    items.sort(key=lambda item: item.line)
-    return tuple(headings), tuple(items), tuple(rows), tuple(fences), hidden
+    items = sorted((Item(*item) for item in found.items), key=lambda item: item.line)
+    rows = tuple(Row(*row) for row in found.rows)
+    fences = tuple(Fence(*fence) for fence in found.fences)
+    return tuple(headings), tuple(items), rows, fences, found.hidden
