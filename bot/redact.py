@@ -25,7 +25,8 @@ NAMED_TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "a private key",
         re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
     ),
-    ("a git credential", re.compile(r"(?i)\bx-access-token:[^@\s]+")),
+    # Case-insensitive after its first letter only: a leading (?i) would stop `re` skipping ahead.
+    ("a git credential", re.compile(r"[xX](?<=\b[xX])(?i:-access-token:)[^@\s]+")),
 )
 TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = tuple(pattern for _, pattern in NAMED_TOKEN_PATTERNS)
 

@@ -23,7 +23,9 @@ REFERENCE = (
 # punctuation, whitespace, non-ASCII letters (a word character to `re`) and line breaks.
 PIECES = (
     "ghp_", "gho_", "ghs_", "github_pat_", "sk-ant-", "eyJ", "AKIA", "ASIA", "x-access-token:",
-    "X-Access-Token:", "A" * 16, "a1B2c3D4" * 5, "_", "-", ".", " ", "\n", "x", "é", "@", "/", ":",
+    "X-Access-Token:", "x-ACCESS-token:",
+    "x-acce\u017fs-token:", "X-ACCESS-TO\u212aEN:",  # Unicode case folding: long s, Kelvin sign
+    "A" * 16, "a1B2c3D4" * 5, "_", "-", ".", " ", "\n", "x", "é", "@", "/", ":",
     "Z9", "0", "token=", "`", "(", ")", "eyJhbGciOiJ.", "eyJzdWIiOiJ.", "-----BEGIN RSA PRIVATE KEY-----",
     "-----END RSA PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----",
 )  # fmt: skip
