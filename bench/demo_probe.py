@@ -197,7 +197,9 @@ def main(out_path: Path) -> int:  # noqa: PLR0915 - one scripted measurement
                         )
                     elif record["kind"] == "task":
                         system, task = record["system"], record["task"]
-            shutil.rmtree(repo.parent, ignore_errors=True)
+            shutil.rmtree(repo.parent, ignore_errors=True)  # `specship demo` itself keeps the folder
+        # Reading the transcript and removing the demo's folder are the probe's work, not Specship's.
+        after = time.monotonic() - T0 - ended
         out_path.write_text(
             json.dumps(
                 {
@@ -208,7 +210,8 @@ def main(out_path: Path) -> int:  # noqa: PLR0915 - one scripted measurement
                     "turns": turns,
                     "system_chars": len(system),
                     "task_chars": len(task),
-                    "probe_s": probing[0],
+                    "probe_s": probing[0] + after,
+                    "probe_after_s": after,
                     "baseline": BASELINE,
                     # ru_maxrss: this process (the harness) and the largest child it waited for
                     "harness_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -62,6 +62,7 @@ def analyse(record: dict[str, Any]) -> dict[str, Any]:
         (c["start"], c["start"] + c["seconds"]) for c in record["calls"] if c["kind"] in (*REQUIRED, "other")
     )
     whole -= float(record.get("probe_s", 0.0))  # the probe's own bookkeeping is not the harness's
+    after = float(record.get("probe_after_s", 0.0))
     full = [c for c in record["calls"] if c["kind"] == "pytest" and not c.get("node_ids")]
     return {
         "full_runs": len(full),
@@ -69,7 +70,8 @@ def analyse(record: dict[str, Any]) -> dict[str, Any]:
         "harness_mb": float(record.get("harness_peak_mb", 0.0)),
         "child_mb": float(record.get("child_peak_mb", 0.0)),
         "whole": whole,
-        "outside": whole - record["ended_s"],  # interpreter start before the probe's clock, and exit
+        # interpreter start before the probe's clock, and exit (the probe's own work taken out)
+        "outside": whole - (record["ended_s"] - float(record.get("probe_s", 0.0)) + after),
         "imports": record["imported_s"],
         "subprocess": subprocess_s,
         "ratio": whole / subprocess_s,
@@ -298,6 +300,9 @@ def main(demo_runs: int = DEMO_RUNS, write_runs: int = WRITE_RUNS) -> Section:
         "Subprocess time is the wall time of each `bot.sandbox.run` call (pytest, bandit, the app "
         "import probe), observed by a benchmark-only wrapper (bench/demo_probe.py) in the demo's own "
         "process; overhead = (whole run − subprocess time) / subprocess time, per run, then the median. "
+        "The whole run is the process's wall time less the probe's own work: its tree digest at each "
+        "test run, and, once the demo has returned, reading the transcript and removing the demo's "
+        "folder (`specship demo` itself leaves that folder for the user to inspect). "
         "The gates import the app in a thread while the guard runs in-process; no two sandboxed calls "
         "should overlap (the overlap figure checks it), and Specship's own time outside every "
         "subprocess is reported beside the ratio."
