@@ -12,7 +12,7 @@ import yaml
 
 from bot.speckit.markdown import decode
 from bot.speckit.model import Problem
-from bot.yaml_loader import SAFE_LOADER
+from bot.yaml_loader import SAFE_LOADER, construct
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _TOP_KEY = re.compile(r"""^["']?(openapi|swagger)["']?\s*:""", re.M)
@@ -115,7 +115,7 @@ def _load_yaml(text: str) -> tuple[Any, Any]:
     loader = SAFE_LOADER(text)
     try:
         node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
+        return (construct(loader, node) if node is not None else None), node
     finally:
         loader.dispose()
 
