@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from bot.cli.specs import released
 from bot.speckit.api import Feature, feature_jobs
-from bot.speckit.batch import MIN_PARALLEL, check_all
+from bot.speckit.batch import MIN_PARALLEL, YOUNG_THRESHOLD, check_all, fewer_collections
 from tests.conftest import run_git
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "taskboard"
@@ -54,3 +57,20 @@ def test_a_worker_that_dies_leaves_the_work_to_this_process(tmp_path: Path) -> N
     jobs = feature_jobs(many_features(tmp_path, MIN_PARALLEL))[2]
     results = check_all(jobs, "warn", dies_in_a_worker, workers=2)
     assert results == check_all(jobs, "warn", released, workers=1)
+
+
+def test_features_are_read_with_fewer_collections_and_the_threshold_is_restored(tmp_path: Path) -> None:
+    repo = many_features(tmp_path / "repo", 3)
+    before = gc.get_threshold()
+    seen: list[int] = []
+
+    def keep(feature: Feature) -> Feature:
+        seen.append(gc.get_threshold()[0])
+        return released(feature)
+
+    check_all(feature_jobs(repo)[2], "warn", keep, workers=1)
+    assert seen == [max(before[0], YOUNG_THRESHOLD)] * 3
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), fewer_collections():
+        raise RuntimeError
+    assert gc.get_threshold() == before
