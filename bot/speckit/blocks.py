@@ -1,14 +1,10 @@
 """Markdown block structure without markdown-it, for the constructs Spec Kit files are made of.
 
-A port of markdown-it's block tokenizer (CommonMark + GFM tables, inline and references off, as
-speckit.markdown configures it) reduced to what the reader keeps: headings, list items with the
-text of their first paragraph, table rows, fenced code and HTML comments. It follows the same
-algorithm over the same per-line state, so it finds the same blocks, several times faster: no
-token objects, no rule chain, no logging. Anything else it meets (tabs, indented code, setext
-headings, HTML other than comments, blockquotes that are not one plain paragraph) raises
-Unsupported, and speckit.markdown parses that file with markdown-it instead. The tests hold the
-two equal on every document they can generate.
-"""
+markdown-it's block algorithm (CommonMark + GFM tables, inline and references off, as
+speckit.markdown configures it) over the same per-line state, keeping only what the reader uses:
+headings, list items with their first paragraph, table rows, fences and HTML comments. No token
+objects, no rule chain, no logging. Anything else (tabs, indented code, setext headings, other
+HTML, structured blockquotes) raises Unsupported and markdown-it reads the file instead."""
 
 from __future__ import annotations
 
@@ -72,6 +68,7 @@ class _Scanner:
         self.lines = lines
         self.max = len(lines)
         self.ind = [len(line) - len(line.lstrip(" ")) for line in lines]
+        self.lengths = [len(line) for line in lines]
         self.blk = 0  # blkIndent
         self.list_indent = -1
         self.parent = "root"
@@ -84,22 +81,19 @@ class _Scanner:
             self.tokenize(0)
         return self.out
 
-    def empty(self, line: int) -> bool:
-        return self.ind[line] >= len(self.lines[line])
-
     def rest(self, line: int) -> str:
         return self.lines[line][self.ind[line] :]
 
     def tokenize(self, line: int) -> int:
         """Blocks from `line` while they are indented at least blkIndent; the line after them."""
-        end = self.max
+        end, ind, lengths = self.max, self.ind, self.lengths
         while line < end:
-            while line < end and self.empty(line):
+            while line < end and ind[line] >= lengths[line]:
                 line += 1
-            if line >= end or self.ind[line] < self.blk:
+            if line >= end or ind[line] < self.blk:
                 return line
             line = self.block(line)
-            if line < end and self.empty(line):
+            if line < end and ind[line] >= lengths[line]:
                 line += 1
         return line
 
@@ -134,29 +128,36 @@ class _Scanner:
         return self.paragraph(line)
 
     def terminates(self, line: int, rules: str) -> bool:
-        """Whether a block of one of `rules` (silent checks) starts at `line`."""
-        if self.ind[line] - self.blk >= 4:
+        """Whether a block of one of `rules` (silent checks, in markdown-it's order) starts at `line`.
+
+        Rules: t table, f fence, b blockquote, r thematic break, l list, h HTML, # heading. Only the
+        table can start on a line whatever its first character; the others each need their own."""
+        ind = self.ind[line]
+        if ind - self.blk >= 4:
             return False  # every rule begins by refusing an indented-code line
-        ch = self.lines[line][self.ind[line]] if not self.empty(line) else ""
-        for rule in rules:
-            if rule == "t" and self.table(line, True):
-                return True
-            if rule == "f" and ch in "`~" and ch and self.fence(line, True):
-                return True
-            if rule == "b" and ch == ">":
-                return True
-            if rule == "r" and ch and ch in "*-_" and self.hr(line, True):
-                return True
-            if rule == "l" and ch and (ch in "*-+" or "0" <= ch <= "9") and self.list(line, True):
-                return True
-            if rule == "h" and ch == "<":
-                return self.html(line, True) > 0
-            if rule == "#" and ch == "#" and self.heading(line, True):
-                return True
+        text = self.lines[line]
+        if "t" in rules and "|" in text and self.table(line, True):
+            return True
+        if ind >= len(text):
+            return False
+        ch = text[ind]
+        if ch in "`~":
+            return "f" in rules and bool(self.fence(line, True))
+        if ch == ">":
+            return "b" in rules
+        if ch in "*-_" and "r" in rules and self.hr(line, True):
+            return True
+        if ch in "*-+" or "0" <= ch <= "9":
+            return "l" in rules and bool(self.list(line, True))
+        if ch == "<":
+            return "h" in rules and self.html(line, True) > 0
+        if ch == "#":
+            return "#" in rules and bool(self.heading(line, True))
         return False
 
     def table(self, start: int, silent: bool) -> int:
-        if start + 2 > self.max:
+        # markdown-it's checks, cheapest first (each only refuses): the header needs a `|`
+        if start + 2 > self.max or "|" not in self.lines[start]:
             return 0
         nxt = start + 1
         if self.ind[nxt] < self.blk or self.ind[nxt] - self.blk >= 4:
@@ -243,7 +244,7 @@ class _Scanner:
         if self.blk or self.open_items:
             raise Unsupported("blockquote inside a list")
         line = start
-        while line < self.max and not self.empty(line):
+        while line < self.max and self.ind[line] < self.lengths[line]:
             text = self.lines[line]
             pos = self.ind[line]
             if pos >= 4 or text[pos] != ">":
@@ -313,7 +314,8 @@ class _Scanner:
             self.list_indent = self.blk
             self.blk = indent
             self.ind[line] = content
-            if content >= len(text) and (line + 1 >= self.max or self.empty(line + 1)):
+            nxt = line + 1  # an empty item followed by a blank line (or nothing) is empty
+            if content >= len(text) and (nxt >= self.max or self.ind[nxt] >= self.lengths[nxt]):
                 end = min(line + 2, self.max)
             else:
                 end = self.tokenize(line)
@@ -350,7 +352,7 @@ class _Scanner:
         line = start + 1
         if "-->" not in text:
             while line < self.max:
-                if self.ind[line] < self.blk and not self.empty(line):
+                if self.ind[line] < self.blk and self.ind[line] < self.lengths[line]:
                     break
                 if "-->" in self.rest(line):
                     line += 1
@@ -379,12 +381,12 @@ class _Scanner:
         """A paragraph (after making sure no setext underline turns it into a heading)."""
         old_parent, self.parent = self.parent, "paragraph"
         line = start + 1
-        while line < self.max and not self.empty(line):
+        while line < self.max and self.ind[line] < self.lengths[line]:
             shift = self.ind[line] - self.blk
             if shift > 3:
                 line += 1
                 continue
-            if shift >= 0 and underline(self.rest(line)):
+            if shift >= 0 and self.lines[line][self.ind[line]] in "-=" and underline(self.rest(line)):
                 raise Unsupported("setext heading")
             if self.terminates(line, "tfbrlh#"):
                 break

@@ -45,7 +45,9 @@ def decode(data: bytes | str) -> str:
 
 def clean_heading(text: str) -> str:
     """Heading text without annotations, emphasis, emoji and ⚠️, whitespace collapsed (rule 9)."""
-    text = _ANNOTATION.sub(" ", text).replace("*", "")
+    if "(" in text:  # every annotation has one; the pattern cannot skip ahead to it by itself
+        text = _ANNOTATION.sub(" ", text)
+    text = text.replace("*", "")
     if text.isascii():  # most headings: the only ASCII symbols of those categories are ^ and `
         text = text.replace("^", "").replace("`", "")
     else:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import re
 from dataclasses import dataclass
 
@@ -62,13 +60,14 @@ def placeholders(text: bytes | str, path: str = "") -> tuple[Marker, ...]:
         return ()
     # Neither pattern can cross a line break, so one pass over the whole file finds what a pass
     # per line would; each match is then placed on its line and kept if that line is visible.
-    starts = list(itertools.accumulate((len(line) + 1 for line in doc.lines[:-1]), initial=0))
-    skip = doc.hidden | untouched_complexity_rows(doc)
+    left_as_is = untouched_complexity_rows(doc)
     found: list[tuple[int, int, int, Marker]] = []
     for order, pattern in enumerate((_LITERAL, _BRACKET)):
+        number, counted = 1, 0
         for match in pattern.finditer(whole):
-            number = bisect.bisect_right(starts, match.start())
-            if number in skip or (order and not _is_placeholder(match)):
+            number += whole.count("\n", counted, match.start())
+            counted = match.start()
+            if number in doc.hidden or number in left_as_is or (order and not _is_placeholder(match)):
                 continue
             found.append((number, order, match.start(), Marker(match.group(0), number)))
     found.sort(key=lambda entry: entry[:3])
