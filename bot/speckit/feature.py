@@ -152,8 +152,9 @@ def read_feature(
     problems: list[Problem] = []
     raw: dict[str, bytes] = {}
     blobs = git.show_files(repo, rev, own) if rev is not None else None  # one cat-file per folder
+    resolved: dict[str, str] = {}
     for file in own:
-        data, problem = read_bytes(repo, rev, file, blobs)
+        data, problem = read_bytes(repo, rev, file, blobs, resolved=resolved)
         if problem:
             problems.append(problem)
         if data is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.speckit.api import Problem, placeholders, read_feature, read_project, readiness
+from bot.speckit.sources import read_bytes
 from tests.conftest import FIXTURES
 
 MARKER = "[NEEDS CLARIFICATION: should overdue use the user's local time zone?]"
@@ -188,3 +189,37 @@ def test_symlink_leaving_the_repository_is_not_read(repo: Path, tmp_path: Path) 
     feature = read_feature(repo, "001-user-tasks")
     assert feature.plan is None
     assert [(p.file, p.code) for p in feature.problems] == [("specs/001-user-tasks/plan.md", "read")]
+
+
+def test_a_file_under_a_symlinked_folder_that_leaves_the_repository_is_not_read(
+    repo: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "openapi.yaml").write_text("openapi: 3.0.0\n", encoding="utf-8")
+    folder = repo / "specs/001-user-tasks/contracts"
+    shutil.rmtree(folder)
+    folder.symlink_to(outside, target_is_directory=True)
+    seen: dict[str, str] = {}
+    data, problem = read_bytes(repo, None, "specs/001-user-tasks/contracts/openapi.yaml", resolved=seen)
+    assert data is None
+    assert problem is not None
+    assert problem.code == "read"
+    # the same folder, asked again within the same read, is answered from what was resolved
+    assert read_bytes(repo, None, "specs/001-user-tasks/contracts/other.yaml", resolved=seen)[1] is not None
+    # a file beside it, in a real folder, is read
+    data, problem = read_bytes(repo, None, "specs/001-user-tasks/spec.md", resolved=seen)
+    assert problem is None
+    assert data is not None
+    assert b"FR-001" in data
+
+
+def test_a_symlink_that_stays_inside_the_repository_is_read(repo: Path) -> None:
+    target = repo / "specs/001-user-tasks/plan.md"
+    kept = repo / "docs-plan.md"
+    kept.write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to("../../docs-plan.md")
+    data, problem = read_bytes(repo, None, "specs/001-user-tasks/plan.md")
+    assert problem is None
+    assert data == kept.read_bytes()
