@@ -7,12 +7,13 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from bot.speckit import blocks
 from bot.speckit.model import Field, Problem
+from bot.yaml_loader import SAFE_LOADER
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 # Rule 9: headings carry template annotations that must not take part in matching.
@@ -67,8 +68,11 @@ def unwrap(value: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class Heading:
+# The parts of a Doc are named tuples, not dataclasses: a spec has hundreds of them, and a named
+# tuple is made in a fraction of a frozen dataclass's time.
+
+
+class Heading(NamedTuple):
     """A heading; its section runs from `line` to `end` (inclusive), up to the next peer."""
 
     level: int
@@ -78,8 +82,7 @@ class Heading:
     end: int
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """A list item: the text of its first paragraph (lines joined) and the lines it spans."""
 
     line: int
@@ -90,8 +93,7 @@ class Item:
     depth: int
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """A table row with its cells' inline text."""
 
     line: int
@@ -99,8 +101,7 @@ class Row:
     header: bool
 
 
-@dataclass(frozen=True)
-class Fence:
+class Fence(NamedTuple):
     """A fenced or indented code block; content lines start at `line + 1` for fences."""
 
     line: int
@@ -188,7 +189,7 @@ def _front_matter(lines: list[str]) -> int:
         if lines[index].rstrip() in ("---", "..."):
             block = "\n".join(lines[1:index])
             try:
-                loaded = yaml.safe_load(block)
+                loaded = yaml.load(block, Loader=SAFE_LOADER)  # noqa: S506 - SAFE_LOADER is a safe loader
             except Exception:  # PyYAML raises several types on odd text; it just isn't front matter
                 return 0
             return index + 1 if loaded is None or isinstance(loaded, dict) else 0
@@ -300,7 +301,7 @@ def _finish(
     for i, (level, raw, line) in enumerate(raw_headings):
         end = next((ln - 1 for lv, _, ln in raw_headings[i + 1 :] if lv <= level), total)
         headings.append(Heading(level, raw, clean_heading(raw), line, end))
-    items = sorted((Item(*item) for item in found.items), key=lambda item: item.line)
-    rows = tuple(Row(*row) for row in found.rows)
-    fences = tuple(Fence(*fence) for fence in found.fences)
+    items = sorted(map(Item._make, found.items), key=lambda item: item.line)
+    rows = tuple(map(Row._make, found.rows))
+    fences = tuple(map(Fence._make, found.fences))
     return tuple(headings), tuple(items), rows, fences, found.hidden
