@@ -40,7 +40,7 @@ def parse_tasks(data: bytes | str, path: str = "tasks.md") -> Tasks:
     seen: dict[str, int] = {}
     prose: list[tuple[str, str]] = []
     for number, text in doc.visible():
-        match = TASK_RE.match(text)
+        match = TASK_RE.match(text) if "[" in text else None  # a task line has its checkbox
         if match is None:
             if _TASKLIKE.match(text):
                 problems.append(_problem(doc, number, "malformed task line", _TASK_FIX, "task"))
@@ -132,6 +132,8 @@ def _task(match: re.Match[str], line: int, phase: str) -> Task:
 def _prose_dependencies(text: str) -> list[tuple[str, str]]:
     """(blocker, blocked) pairs from `T008 blocks T009` / `T009 depends on T008` prose (rule 7)."""
     pairs: list[tuple[str, str]] = []
+    if "blocks" not in text and "depends on" not in text:
+        return pairs  # most lines: neither pattern can match, and neither can skip ahead by itself
     for match in _BLOCKS.finditer(text):
         pairs.extend((match[1], blocked) for blocked in _TASK_ID.findall(match[2]))
     for match in _DEPENDS_PROSE.finditer(text):
