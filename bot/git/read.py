@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +86,8 @@ def list_files(repo: Path, rev: str | None, prefix: str) -> list[str]:
             return sorted(found) if root.is_dir() else []
         out = run(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", prefix)
         names = {name for name in out.decode("utf-8", "replace").split("\0") if name}
-        return sorted(name for name in names if (repo / name).is_file())
+        top = str(repo)  # plain strings: a listing can hold tens of thousands of names
+        return sorted(name for name in names if os.path.isfile(os.path.join(top, name)))
     try:
         out = run(repo, "ls-tree", "-r", "-z", "--name-only", rev, "--", prefix)
     except GitError:
