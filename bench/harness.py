@@ -136,13 +136,14 @@ def first_write_once() -> tuple[float, str]:
     raise AssertionError("unreachable")
 
 
-def before_after(section: Section, runs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], float]:
+def before_after(
+    section: Section, runs: list[dict[str, Any]], baseline: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], float]:
     """The demo as Specship ran it before issue 17, in this same bench run: rows and figures."""
 
     def med(get: Any) -> float:
         return median([get(r) for r in runs])
 
-    baseline = [analyse(demo_once("--baseline")) for _ in range(BASELINE_RUNS)]
     before_sub = median([b["subprocess"] for b in baseline])
     now_sub = med(lambda r: r["subprocess"])
     cut = 1 - now_sub / before_sub
@@ -186,12 +187,25 @@ def before_after(section: Section, runs: list[dict[str, Any]]) -> tuple[list[dic
     return baseline, cut
 
 
+def alternating(now: int, before: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`now` demo records and `before` analysed baseline runs, taken in turns: a machine getting
+    slower or faster during the bench then weighs on both sides of the before/after ratio."""
+    records: list[dict[str, Any]] = []
+    baseline: list[dict[str, Any]] = []
+    for turn in range(max(now, before)):
+        if turn < now:
+            records.append(demo_once())
+        if turn < before:
+            baseline.append(analyse(demo_once("--baseline")))
+    return records, baseline
+
+
 def main(demo_runs: int = DEMO_RUNS, write_runs: int = WRITE_RUNS) -> Section:
     section = Section(
         "Harness overhead",
         f"demo: median of {demo_runs} runs; first write: median of {write_runs} runs",
     )
-    records = [demo_once() for _ in range(demo_runs)]
+    records, baseline = alternating(demo_runs, BASELINE_RUNS)
     runs = [analyse(r) for r in records]
 
     def med(get: Any) -> float:
@@ -236,7 +250,7 @@ def main(demo_runs: int = DEMO_RUNS, write_runs: int = WRITE_RUNS) -> Section:
 
     ratio = med(lambda r: r["ratio"])
     overhead = ratio - 1
-    baseline, cut = before_after(section, runs)
+    baseline, cut = before_after(section, runs, baseline)
     section.figures.append(
         Figure(
             "demo: whole run / subprocess time (same run)",
