@@ -15,8 +15,8 @@ from typing import Any
 
 from common import BENCH, PYTHON, ROOT, Figure, Section, clean_env, measure, median, ms, secs
 
-DEMO_RUNS = 2
-BASELINE_RUNS = 2
+DEMO_RUNS = 3
+BASELINE_RUNS = 3
 RATIO_TARGET = 1.03
 SUBPROCESS_CUT_TARGET = 0.30
 WRITE_RUNS = 3
