@@ -227,11 +227,10 @@ class _Scanner:
                 continue
             closed = True
             break
+        # up to the opening fence's indent is taken off each line (no line after `start` is an
+        # item's first line, so `ind` is each one's own leading spaces)
         indent = self.ind[start]
-        content = "".join(
-            self.lines[i][min(indent, len(self.lines[i]) - len(self.lines[i].lstrip(" "))) :] + "\n"
-            for i in range(start + 1, line)
-        )
+        content = "".join(self.lines[i][min(indent, self.ind[i]) :] + "\n" for i in range(start + 1, line))
         if line == self.max and line > start + 1 and not self.newline_at_end:
             content = content[:-1]  # the file's last line, with no newline after it
         after = line + 1 if closed else line
