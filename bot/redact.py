@@ -29,6 +29,17 @@ NAMED_TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a git credential", re.compile(r"[xX](?<=\b[xX])(?i:-access-token:)[^@\s]+")),
 )
 TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = tuple(pattern for _, pattern in NAMED_TOKEN_PATTERNS)
+# The git-credential shape starts with a letter set, which `re` tries position by position (~6 ns a
+# byte, 7x any other shape); every match holds `-access-token:`, which starts with a literal `re`
+# skips ahead to, so a text without that part is not searched for the whole shape.
+_REQUIRED_PART = {NAMED_TOKEN_PATTERNS[-1][1]: re.compile(r"(?i:-access-token:)")}
+
+
+def may_match(pattern: re.Pattern[str], text: str) -> bool:
+    """False only when `pattern` (one of TOKEN_PATTERNS) cannot match anywhere in `text`."""
+    part = _REQUIRED_PART.get(pattern)
+    return part is None or part.search(text) is not None
+
 
 _MIN_SECRET_LENGTH = 8
 
@@ -64,7 +75,8 @@ class Redactor:
         for form in self._forms:
             text = text.replace(form, REDACTED)
         for pattern in TOKEN_PATTERNS:
-            text = pattern.sub(REDACTED, text)
+            if may_match(pattern, text):
+                text = pattern.sub(REDACTED, text)
         return text
 
     def contains_secret(self, text: str) -> bool:

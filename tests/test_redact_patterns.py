@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bot.redact import NAMED_TOKEN_PATTERNS
+from bot.redact import NAMED_TOKEN_PATTERNS, REDACTED, may_match, redact
 
 REFERENCE = (
     r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b",
@@ -62,3 +62,23 @@ def test_each_shape_matches_what_its_reference_form_matches(index: int) -> None:
 )
 def test_the_boundary_before_the_literal_still_counts(text: str, matched: bool) -> None:
     assert any(p.search(text) for _, p in NAMED_TOKEN_PATTERNS) is matched
+
+
+@pytest.mark.parametrize("index", range(len(REFERENCE)), ids=[name for name, _ in NAMED_TOKEN_PATTERNS])
+def test_a_text_is_only_skipped_when_its_shape_cannot_match(index: int) -> None:
+    """may_match lets Redactor and speckit.secrets skip a shape; a skipped text must hold no match."""
+    pattern = NAMED_TOKEN_PATTERNS[index][1]
+    rng = random.Random(1000 + index)
+    skipped = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 40)))
+        if not may_match(pattern, text):
+            skipped += 1
+            assert pattern.search(text) is None, text
+    # the git-credential shape is the one with a required part: some texts are ruled out
+    assert skipped > 0 if index == len(REFERENCE) - 1 else skipped == 0
+
+
+def test_redaction_still_covers_every_case_of_the_credential() -> None:
+    for user in ("x-access-token", "X-ACCESS-TOKEN", "x-acce\u017fs-token", "X-ACCESS-TO\u212aEN"):
+        assert redact(f"https://{user}:s3cretvalue@github.com/o/r") == f"https://{REDACTED}@github.com/o/r"

@@ -41,7 +41,8 @@ def decode(data: bytes | str) -> str:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     if text.startswith("\ufeff"):
         text = text[1:]
-    return _NEWLINE.sub("\n", text)
+    # `re` tries the pattern at every position (~70 us on an 8 kB file); most files have no CR at all
+    return _NEWLINE.sub("\n", text) if "\r" in text else text
 
 
 def clean_heading(text: str) -> str:
@@ -203,15 +204,16 @@ def load(data: bytes | str, path: str) -> Doc:
     Cached: readiness and delta look at the same files the reader already parsed, and a Doc is
     immutable."""
     problems: list[Problem] = []
+    text = data
     if isinstance(data, bytes):
         try:
-            data.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             problems.append(
                 Problem(path, line, "the file is not valid UTF-8", "save it as UTF-8", "encoding")
             )
-    lines = decode(data).split("\n")
+    lines = decode(text).split("\n")
     skip = _front_matter(lines)
     found = _blocks([""] * skip + lines[skip:], path, problems)
     headings, items, rows, fences, hidden = _finish(found, len(lines))

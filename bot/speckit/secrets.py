@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from bot.redact import NAMED_TOKEN_PATTERNS, REDACTED
+from bot.redact import NAMED_TOKEN_PATTERNS, REDACTED, may_match
 from bot.speckit.feature import Feature, parse_folder
 from bot.speckit.model import Problem
 from bot.speckit.project import parse_constitution, standards
@@ -35,6 +35,8 @@ def scan(text: str, path: str) -> list[Found]:
     """Credential shapes in one text (the same shapes Specship redacts from everything it prints)."""
     found = []
     for kind, pattern in NAMED_TOKEN_PATTERNS:
+        if not may_match(pattern, text):
+            continue
         for match in pattern.finditer(text):
             found.append(Found(path, text.count("\n", 0, match.start()) + 1, kind, match.group(0)))
     return sorted(found, key=lambda f: (f.file, f.line))

@@ -21,7 +21,8 @@ FILES = sorted([*ROOT.glob("examples/*/specs/**/*.md"), *ROOT.glob("tests/fixtur
 PIECES = [
     "[FEATURE NAME]", "[NEEDS CLARIFICATION: x]", "[DATE]", "[###-feature-name]", "$ARGUMENTS",
     "{ARGS}", "TXXX", "[e.g., Python 3.11]", "[SOME_CONSTANT]", "[x](link)", "![img]", "\\[DATE]",
-    "[DATE][ref]", "- [ ] task", "[P]", "| [Current need] | [Why] |", "## Complexity Tracking",
+    "[DATE][ref]", "TXXX1", "xTXXX", "$ARGUMENTSx", "{ARGS", "- [ ] task", "[P]",
+    "| [Current need] | [Why] |", "## Complexity Tracking",
     "```", "<!-- [DATE] -->", "<!--", "-->", "text", " ", "\n", "\n", "\n\n", "]", "[", "---",
 ]  # fmt: skip
 
