@@ -32,8 +32,36 @@ def shape(node: Any) -> Any:
 
 
 def test_libyaml_is_what_the_readers_use_when_pyyaml_has_it() -> None:
-    assert SAFE_LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    assert issubclass(SAFE_LOADER, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     assert hasattr(yaml, "CSafeLoader"), "the pinned PyYAML wheel ships libyaml; the readers lost it"
+
+
+# Plain scalars of every implicit type PyYAML resolves (and near misses), quoted ones, empty
+# values, merge and value keys, anchors, aliases, tags and flow collections.
+SCALARS = (
+    "1", "-1", "+1", "0x1F", "0o17", "017", "1_000", "1.5", "-.5", ".inf", "-.Inf", ".nan", "1e3",
+    "6.8523015e+5", "190:20:30", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "2001-1-1", "yes",
+    "No", "on", "OFF", "true", "False", "y", "n", "null", "Null", "~", "", "<<", "=", "'1'", '"true"',
+    "!!str 1", "!!int '2'", "!custom x", "text", "a b", "-", ".", "0", "00", "1.2.3", "nan", "-inf",
+    "[1, yes, ~]", "{a: 1, b: off}", "&a 1", "*a", ":x", "@x", "`x", "é", "TRUE", "1:2",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("value", SCALARS)
+def test_the_same_tags_as_pyyamls_own_safe_loader(value: str) -> None:
+    text = (
+        f"k: &a {value}\n{value}: v\nl:\n  - {value}\n  - *a\n"
+        if "*" not in value
+        else f"x: &a 1\nk: {value}\n"
+    )
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        expected = shape(yaml.compose(text, Loader=base))
+    except yaml.YAMLError:
+        with pytest.raises(yaml.YAMLError):
+            yaml.compose(text, Loader=SAFE_LOADER)
+        return
+    assert shape(yaml.compose(text, Loader=SAFE_LOADER)) == expected
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
