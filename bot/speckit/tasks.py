@@ -23,6 +23,7 @@ _EXTENSIONS = frozenset((
     "swift", "vue", "svelte",
 ))  # fmt: skip
 _NAMES = frozenset({"Dockerfile", "Makefile", "Procfile", "Containerfile"})
+_NAME_PART = "file"  # in each of _NAMES: a word without it, `/`, `.` or `{` is no path
 # Bare names of the feature's own design documents are references ("per plan.md"), not files to touch.
 _FEATURE_DOCS = frozenset({"spec.md", "plan.md", "tasks.md", "research.md", "data-model.md", "quickstart.md"})
 _BRACES = re.compile(r"\{([^{}]*,[^{}]*)\}")
@@ -150,6 +151,8 @@ def extract_paths(description: str) -> tuple[str, ...]:
     """
     found: dict[str, None] = {}
     for raw in description.split():
+        if "/" not in raw and "." not in raw and "{" not in raw and _NAME_PART not in raw:
+            continue  # a plain word (most of a description), told before the stripping below
         quoted = "`" in raw
         token = raw.strip("`'\"()[],;:!?").rstrip(".").strip("`'\"")
         if not token or token.startswith(("/", "~")) or "://" in token or "\\" in token:

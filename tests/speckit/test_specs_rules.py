@@ -22,6 +22,7 @@ from bot.speckit.api import (
     readiness,
     tick_tasks,
 )
+from bot.speckit.tasks import _NAME_PART, _NAMES
 from tests.conftest import run_git
 
 
@@ -234,6 +235,14 @@ def test_rule_08_file_paths_and_placeholders() -> None:
     assert extract_paths("Configure `docs` and src/x in Dockerfile, then e.g. task.due_date") == (
         "Dockerfile",
     )
+    # the known names are found inside quotes and punctuation (a word without `file` is skipped)
+    assert extract_paths("Update `Makefile`, Procfile; (Containerfile) and 'Dockerfile'.") == (
+        "Makefile",
+        "Procfile",
+        "Containerfile",
+        "Dockerfile",
+    )
+    assert all(_NAME_PART in name for name in _NAMES)
     template = (
         "## Phase 3: User Story 1 - [Title] (Priority: P1)\n"
         "- [ ] T012 [P] [US1] Create model in src/models/[name].py\n"
