@@ -23,13 +23,10 @@ FIX_CRASH = "fix what the message names (a file that cannot be read, a missing t
 
 def run_all(ctx: GateContext, only: tuple[str, ...] = ORDER) -> list[GateResult]:
     """All gates (or the named ones); the app is imported once for the auth and contract gates."""
-    # Diffs, base blobs, the prepared workspace and parsed modules hold for this gate run only.
-    ctx.share.new_scope()
-    try:
-        with shared_parses():
-            return _run(ctx, only)
-    finally:
-        ctx.share.end_scope()
+    # Diffs, base blobs, the prepared workspace and parsed modules hold for this gate run only
+    # (or for the caller's scope around it).
+    with ctx.share.holding_still(), shared_parses():
+        return _run(ctx, only)
 
 
 def _run(ctx: GateContext, only: tuple[str, ...]) -> list[GateResult]:

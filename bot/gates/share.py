@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import contextlib
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -58,9 +59,25 @@ class RunShare:
     def new_scope(self) -> None:
         """A gate run starts: from now until end_scope the work tree holds still."""
         self.scope = Shared()
+        if self.index is not None:
+            self.index.hold(self.scope)
 
     def end_scope(self) -> None:
         self.scope = Shared(active=False)
+        if self.index is not None:
+            self.index.hold(None)
+
+    @contextlib.contextmanager
+    def holding_still(self) -> Iterator[None]:
+        """A scope for the block (see new_scope); inside one already, that one goes on."""
+        if self.scope.active:
+            yield
+            return
+        self.new_scope()
+        try:
+            yield
+        finally:
+            self.end_scope()
 
     def prepare_workspace(self, repo: Path) -> None:
         """sandbox.prepare_workspace_for_sandbox, once per gate run (it walks the whole tree)."""
@@ -70,4 +87,5 @@ class RunShare:
         """The run's one private git index (seeded from the real one), made on first use."""
         if self.index is None or self.index.repo != repo:
             self.index = git.PrivateIndex(repo)
+            self.index.hold(self.scope if self.scope.active else None)
         return self.index

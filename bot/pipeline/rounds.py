@@ -239,13 +239,15 @@ class Pipeline:
         submission again: with nothing changed in between, that second run (the whole test suite
         again) is skipped. The sandbox cannot write the work tree, so a run leaves it unchanged.
         """
-        try:
-            key = git.content_key(ctx.repo, ctx.base or "HEAD", ctx.share.private_index(ctx.repo))
-        except git.GitError:
-            return self._fresh(ctx)
-        if key not in self._verdicts:
-            self._verdicts = {key: self._fresh(ctx)}
-        return self._verdicts[key]
+        # One scope from the key to the verdicts: the gates reuse the tree the key was taken from.
+        with ctx.share.holding_still():
+            try:
+                key = git.content_key(ctx.repo, ctx.base or "HEAD", ctx.share.private_index(ctx.repo))
+            except git.GitError:
+                return self._fresh(ctx)
+            if key not in self._verdicts:
+                self._verdicts = {key: self._fresh(ctx)}
+            return self._verdicts[key]
 
     def _fresh(self, ctx: GateContext) -> list[GateResult]:
         results = self.gates(ctx)

@@ -90,6 +90,53 @@ def test_the_private_index_is_seeded_from_the_real_one_and_follows_the_work_tree
     assert not path.exists()
 
 
+def test_while_the_work_tree_holds_still_one_refresh_and_one_tree_serve_every_caller(
+    git_repo: Callable[..., Path],
+) -> None:
+    repo = git_repo({"a.py": "a\n"})
+    index = git.PrivateIndex(repo)
+    token = object()
+    index.hold(token)
+    (repo / "a.py").write_text("first\n")
+    held = git.worktree_tree(repo, "HEAD", index)
+    assert held == git.worktree_tree(repo, "HEAD")
+    # a change while held (which the caller promised would not happen) is not seen: the held
+    # refresh and tree are answered again, proving git was not asked again
+    (repo / "a.py").write_text("second\n")
+    assert git.worktree_tree(repo, "HEAD", index) == held
+    assert "+first" in git.worktree_diff(repo, "HEAD", index=index)
+    # released, or held under a new token, the work tree is read again
+    index.hold(None)
+    assert git.worktree_tree(repo, "HEAD", index) == git.worktree_tree(repo, "HEAD") != held
+    index.hold(object())
+    (repo / "a.py").write_text("third\n")
+    assert git.worktree_tree(repo, "HEAD", index) == git.worktree_tree(repo, "HEAD")
+    assert "+third" in git.worktree_diff(repo, "HEAD", index=index)
+    index.close()
+
+
+def test_the_run_share_holds_its_index_for_exactly_one_scope(git_repo: Callable[..., Path]) -> None:
+    repo = git_repo({"a.py": "a\n"})
+    ctx = GateContext(repo, "HEAD", Settings())
+
+    def tree() -> str:
+        return git.worktree_tree(repo, "HEAD", ctx.share.private_index(repo))
+
+    with ctx.share.holding_still():
+        inside = tree()  # the index is made inside the scope: held from the start
+        (repo / "a.py").write_text("b\n")
+        with ctx.share.holding_still():  # nested: the same scope goes on
+            assert tree() == inside
+    assert not ctx.share.scope.active
+    after = tree()  # the scope ended: read again
+    assert after != inside
+    assert after == git.worktree_tree(repo, "HEAD")
+    ctx.share.new_scope()
+    (repo / "a.py").write_text("c\n")
+    assert tree() == git.worktree_tree(repo, "HEAD") != after  # a new scope: held afresh
+    ctx.share.end_scope()
+
+
 def test_within_a_gate_run_each_module_is_parsed_once(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("x = 1\n")
