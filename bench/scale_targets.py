@@ -83,7 +83,8 @@ def specs_split(repo: Path, read_s: float | None = None) -> str:
         else f" The two parses alone, spread over the {usable_cpus()} worker(s), take ~{floor:.1f} s = "
         f"{floor / read_s:.1f}× the reading, before any Spec Kit rule runs or the command starts and "
         "lists the files: with these parsers (libyaml's nodes built by PyYAML's Python classes, a "
-        "pure-Python Markdown block scan) that much of the 8× goes to parsing alone."
+        f"pure-Python Markdown block scan), parsing alone uses {floor / read_s:.1f}× of the "
+        f"{SPECS_READ_TARGET:g}× budget."
     )
     return (
         f"`specs` costs ~{per:.0f} ms of CPU per feature, so {r['features']} features take {total:.1f} s in "
