@@ -40,34 +40,34 @@ class PrivateIndex:
         # While `_still` is set (a gate run: see hold) the work tree does not change, so one
         # whole-tree refresh, and the tree written from it, serve every caller until it is cleared.
         self._still: object | None = None
-        self._fresh: object | None = None
-        self._tree: tuple[object, str] | None = None
+        self._fresh = False
+        self._tree: str | None = None
 
     def hold(self, token: object | None) -> None:
         """`token` (any object) from now on: the caller promises the work tree holds still until
         hold is called again; None: it may change at any time (every refresh runs git)."""
-        self._still = token
+        if token is not self._still:
+            self._still, self._fresh, self._tree = token, False, None
 
     def refresh(self, base: str, paths: tuple[str, ...] = ()) -> dict[str, str]:
         """Bring the index up to the work tree (under `paths`); returns git's env for it."""
         if not self.seeded:
             run(self.repo, "read-tree", base, extra_env=self.env)
             self.seeded = True
-        if self._still is not None and self._fresh is self._still:
+        if self._fresh:
             return self.env  # the whole tree was added since the work tree began to hold still
         run(self.repo, "add", "-A", "--", *(paths or (".",)), extra_env=self.env)
-        if not paths:
-            self._fresh = self._still
+        self._fresh = not paths and self._still is not None
         return self.env
 
     def tree(self, base: str) -> str:
         """The git tree of the work tree as it is now (written once while it holds still)."""
         env = self.refresh(base)
-        if self._still is not None and self._tree is not None and self._tree[0] is self._still:
-            return self._tree[1]
+        if self._tree is not None:
+            return self._tree
         tree = run(self.repo, "write-tree", extra_env=env).decode().strip()
         if self._still is not None:
-            self._tree = (self._still, tree)
+            self._tree = tree
         return tree
 
     def close(self) -> None:

@@ -66,9 +66,8 @@ def placeholders(text: bytes | str, path: str = "") -> tuple[Marker, ...]:
     # per line would; each match is then placed on its line and kept if that line is visible.
     left_as_is = untouched_complexity_rows(doc)
     found: list[tuple[int, int, int, Marker]] = []
-    for order, pattern in enumerate((_LITERAL, _BRACKET)):
-        if order == 0 and not literal:
-            continue
+    scans = ((0, _LITERAL), (1, _BRACKET)) if literal else ((1, _BRACKET),)
+    for order, pattern in scans:
         number, counted = 1, 0
         for match in pattern.finditer(whole):
             number += whole.count("\n", counted, match.start())
